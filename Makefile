@@ -1,0 +1,62 @@
+# itgen-chain: `make demo` and `make test` set up whatever is missing, then do their job.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(CURDIR)/$(VENV)/bin
+export PATH := $(BIN):$(CURDIR)/node_modules/.bin:$(PATH)
+export PYTHONDONTWRITEBYTECODE := 1
+NETWORK ?= ethereum:local:foundry
+
+.PHONY: help setup compile test test-contracts lint slither demo bench property-slow clean
+
+help:
+	@echo "make demo   - set up, then run the whole program on a local chain (anvil)"
+	@echo "make test   - set up, then run the test suite"
+	@echo "make bench  - gas and indexing benchmarks, written to bench/"
+	@echo "make slither, make lint, make property-slow, make clean"
+
+## Set-up: each step runs only when its inputs changed.
+setup: $(VENV)/.installed node_modules/.installed
+	@sh tools/register-solc.sh
+
+$(VENV)/.installed: requirements.lock pyproject.toml plugins/ape-offline-solc/pyproject.toml
+	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "itgen-chain needs Python 3.11, found " + sys.version' 
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps -e plugins/ape-offline-solc -e .
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+compile: setup
+	ape compile
+
+lint: setup
+	ruff check itgen_chain scripts tests plugins
+	ruff format --check itgen_chain scripts tests plugins
+
+slither: setup
+	slither contracts --solc-standard-json --solc $(BIN)/solc \
+		--solc-remaps "@openzeppelin/contracts/=node_modules/@openzeppelin/contracts/" \
+		--filter-paths "node_modules|contracts/test" --exclude-informational --exclude-low \
+		--fail-medium
+
+test: setup
+	ape test tests --network $(NETWORK) -p no:cacheprovider
+	$(MAKE) --no-print-directory slither
+
+property-slow: setup
+	HYPOTHESIS_PROFILE=slow ape test tests/property --network $(NETWORK)
+
+demo: setup
+	ape run demo --network $(NETWORK)
+
+bench: setup
+	ape run bench --network $(NETWORK)
+
+clean:
+	rm -rf .build contracts/.cache out

@@ -1,0 +1,367 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
+import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
+import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
+
+import {IScholarshipEscrow} from "./interfaces/IScholarshipEscrow.sol";
+
+/// @title ScholarshipEscrow
+/// @notice Holds a donor's scholarship fund and releases it, student by student, on the
+/// attestation of authorised registrars. One deployment per program; not upgradeable.
+/// @dev Registrars are kept in this contract's own table (they carry an allowance and an
+/// expiry); the admin and pauser roles are OpenZeppelin AccessControl roles.
+contract ScholarshipEscrow is IScholarshipEscrow, AccessControl, ReentrancyGuardTransient, EIP712 {
+    using SafeERC20 for IERC20;
+
+    /// @notice May pause releases.
+    bytes32 public constant PAUSER_ROLE = keccak256("PAUSER_ROLE");
+    /// @notice The EIP-712 type a registrar signs.
+    bytes32 public constant ATTESTATION_TYPEHASH = keccak256(
+        "Attestation(bytes32 studentId,address payee,uint256 courseId,uint8 milestone,uint256 deadline)"
+    );
+
+    IERC20 private immutable _token;
+    address private immutable _donor;
+
+    uint64 private _programEnd;
+    bool private _paused;
+    uint256 private _totalFunded;
+    mapping(address account => Registrar) private _registrars;
+    mapping(uint256 courseId => Course) private _courses;
+    /// @dev Bit `1 << milestone` is set once the student was paid for that milestone.
+    mapping(bytes32 studentId => uint256 milestones) private _paid;
+
+    /// @dev A registrar's standing while a batch is being recorded; written back once.
+    struct Spender {
+        address account;
+        uint256 allowance;
+        uint256 released;
+    }
+
+    /// @param token_ The scholarship token (any ERC-20; decimals are never assumed).
+    /// @param donor_ Receives the remainder after the program ends.
+    /// @param admin Holds the admin and pauser roles; may be a contract (a multisig).
+    /// @param programEnd_ The unix time after which nothing is released.
+    constructor(address token_, address donor_, address admin, uint256 programEnd_)
+        EIP712("ScholarshipEscrow", "1")
+    {
+        if (token_ == address(0) || donor_ == address(0) || admin == address(0)) revert EscrowZeroAddress();
+        if (programEnd_ <= block.timestamp || programEnd_ > type(uint64).max) {
+            revert EscrowProgramEndNotLater(block.timestamp, programEnd_);
+        }
+        _token = IERC20(token_);
+        _donor = donor_;
+        _programEnd = uint64(programEnd_);
+        _grantRole(DEFAULT_ADMIN_ROLE, admin);
+        _grantRole(PAUSER_ROLE, admin);
+    }
+
+    // ----------------------------------------------------------------- releases
+
+    /// @inheritdoc IScholarshipEscrow
+    function attest(Attestation calldata attestation) external nonReentrant returns (uint256 amount) {
+        _requireOpen();
+        Spender memory spender = _loadRegistrar(msg.sender);
+        amount = _record(attestation, 0, spender);
+        _storeReleased(spender);
+        _requireFunds(amount);
+        _token.safeTransfer(attestation.payee, amount);
+    }
+
+    /// @inheritdoc IScholarshipEscrow
+    function attestBatch(Attestation[] calldata batch) external nonReentrant returns (uint256 total) {
+        uint256 count = batch.length;
+        if (count == 0) revert EscrowEmptyBatch();
+        _requireOpen();
+        Spender memory spender = _loadRegistrar(msg.sender);
+        uint256[] memory amounts = new uint256[](count);
+        for (uint256 i = 0; i < count; ++i) {
+            amounts[i] = _record(batch[i], i, spender);
+            total += amounts[i];
+        }
+        _storeReleased(spender);
+        _requireFunds(total);
+        for (uint256 i = 0; i < count; ++i) {
+            _token.safeTransfer(batch[i].payee, amounts[i]);
+        }
+    }
+
+    /// @inheritdoc IScholarshipEscrow
+    function attestBySig(SignedAttestation calldata signed) external nonReentrant returns (uint256 amount) {
+        _requireOpen();
+        Spender memory spender = _loadRegistrar(_signer(signed, 0), 0);
+        amount = _record(signed.attestation, 0, spender);
+        _storeReleased(spender);
+        _requireFunds(amount);
+        _token.safeTransfer(signed.attestation.payee, amount);
+    }
+
+    /// @inheritdoc IScholarshipEscrow
+    function attestBatchBySig(SignedAttestation[] calldata batch) external nonReentrant returns (uint256 total) {
+        uint256 count = batch.length;
+        if (count == 0) revert EscrowEmptyBatch();
+        _requireOpen();
+        Spender memory spender;
+        uint256[] memory amounts = new uint256[](count);
+        for (uint256 i = 0; i < count; ++i) {
+            address signer = _signer(batch[i], i);
+            if (signer != spender.account) {
+                if (spender.account != address(0)) _storeReleased(spender);
+                spender = _loadRegistrar(signer, i);
+            }
+            amounts[i] = _record(batch[i].attestation, i, spender);
+            total += amounts[i];
+        }
+        _storeReleased(spender);
+        _requireFunds(total);
+        for (uint256 i = 0; i < count; ++i) {
+            _token.safeTransfer(batch[i].attestation.payee, amounts[i]);
+        }
+    }
+
+    // ----------------------------------------------------------------- funds
+
+    /// @inheritdoc IScholarshipEscrow
+    function fund(uint256 amount) external nonReentrant {
+        if (amount == 0) revert EscrowZeroAmount();
+        uint256 before = _token.balanceOf(address(this));
+        _token.safeTransferFrom(msg.sender, address(this), amount);
+        // Count what arrived, not what was asked: a fee-taking token delivers less.
+        uint256 received = _token.balanceOf(address(this)) - before;
+        uint256 totalFunded_ = _totalFunded + received;
+        _totalFunded = totalFunded_;
+        emit Funded(msg.sender, received, totalFunded_);
+    }
+
+    /// @inheritdoc IScholarshipEscrow
+    function reclaim() external nonReentrant returns (uint256 amount) {
+        if (msg.sender != _donor && !hasRole(DEFAULT_ADMIN_ROLE, msg.sender)) {
+            revert EscrowNotAdminOrDonor(msg.sender);
+        }
+        if (block.timestamp <= _programEnd) revert EscrowProgramNotEnded(_programEnd);
+        amount = _token.balanceOf(address(this));
+        if (amount == 0) revert EscrowZeroAmount();
+        emit Reclaimed(_donor, msg.sender, amount);
+        _token.safeTransfer(_donor, amount);
+    }
+
+    /// @inheritdoc IScholarshipEscrow
+    function rescueToken(address otherToken, address to, uint256 amount)
+        external
+        nonReentrant
+        onlyRole(DEFAULT_ADMIN_ROLE)
+    {
+        if (otherToken == address(_token)) revert EscrowCannotRescueScholarshipToken();
+        if (to == address(0)) revert EscrowZeroAddress();
+        emit TokenRescued(otherToken, to, amount);
+        IERC20(otherToken).safeTransfer(to, amount);
+    }
+
+    // ----------------------------------------------------------------- administration
+
+    /// @inheritdoc IScholarshipEscrow
+    function setRegistrar(address account, uint256 allowance, uint256 expiry)
+        external
+        onlyRole(DEFAULT_ADMIN_ROLE)
+    {
+        if (account == address(0)) revert EscrowZeroAddress();
+        if (allowance > type(uint96).max) revert EscrowAmountTooLarge(allowance);
+        if (expiry > type(uint40).max) revert EscrowAmountTooLarge(expiry);
+        Registrar storage entry = _registrars[account];
+        entry.allowance = uint96(allowance);
+        entry.expiry = uint40(expiry);
+        entry.active = true;
+        emit RegistrarSet(account, allowance, expiry, entry.released);
+    }
+
+    /// @inheritdoc IScholarshipEscrow
+    function removeRegistrar(address account) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        Registrar storage entry = _registrars[account];
+        if (!entry.active) revert EscrowNotRegistrar(account);
+        entry.active = false;
+        emit RegistrarRemoved(account, entry.released);
+    }
+
+    /// @inheritdoc IScholarshipEscrow
+    function setCourse(uint256 courseId, uint256 registrationAmount, uint256 completionAmount, bool active)
+        external
+        onlyRole(DEFAULT_ADMIN_ROLE)
+    {
+        if (registrationAmount > type(uint96).max) revert EscrowAmountTooLarge(registrationAmount);
+        if (completionAmount > type(uint96).max) revert EscrowAmountTooLarge(completionAmount);
+        _courses[courseId] = Course(uint96(registrationAmount), uint96(completionAmount), active);
+        emit CourseSet(courseId, registrationAmount, completionAmount, active);
+    }
+
+    /// @inheritdoc IScholarshipEscrow
+    function extendProgramEnd(uint256 newEnd) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        uint256 current = _programEnd;
+        if (block.timestamp > current) revert EscrowProgramEnded(current);
+        if (newEnd <= current || newEnd > type(uint64).max) revert EscrowProgramEndNotLater(current, newEnd);
+        _programEnd = uint64(newEnd);
+        emit ProgramEndExtended(current, newEnd);
+    }
+
+    /// @inheritdoc IScholarshipEscrow
+    function pause() external onlyRole(PAUSER_ROLE) {
+        if (_paused) revert EscrowPaused();
+        _paused = true;
+        emit PauseSet(msg.sender, true);
+    }
+
+    /// @inheritdoc IScholarshipEscrow
+    function unpause() external onlyRole(DEFAULT_ADMIN_ROLE) {
+        if (!_paused) revert EscrowNotPaused();
+        _paused = false;
+        emit PauseSet(msg.sender, false);
+    }
+
+    // ----------------------------------------------------------------- views
+
+    /// @inheritdoc IScholarshipEscrow
+    function token() external view returns (address) {
+        return address(_token);
+    }
+
+    /// @inheritdoc IScholarshipEscrow
+    function donor() external view returns (address) {
+        return _donor;
+    }
+
+    /// @inheritdoc IScholarshipEscrow
+    function programEnd() external view returns (uint256) {
+        return _programEnd;
+    }
+
+    /// @inheritdoc IScholarshipEscrow
+    function paused() external view returns (bool) {
+        return _paused;
+    }
+
+    /// @inheritdoc IScholarshipEscrow
+    function totalFunded() external view returns (uint256) {
+        return _totalFunded;
+    }
+
+    /// @inheritdoc IScholarshipEscrow
+    function budget() external view returns (uint256) {
+        return _token.balanceOf(address(this));
+    }
+
+    /// @inheritdoc IScholarshipEscrow
+    function registrar(address account) external view returns (Registrar memory) {
+        return _registrars[account];
+    }
+
+    /// @inheritdoc IScholarshipEscrow
+    function course(uint256 courseId) external view returns (Course memory) {
+        return _courses[courseId];
+    }
+
+    /// @inheritdoc IScholarshipEscrow
+    function isPaid(bytes32 studentId, Milestone milestone) external view returns (bool) {
+        return _paid[studentId] & (1 << uint8(milestone)) != 0;
+    }
+
+    /// @inheritdoc IScholarshipEscrow
+    function attestationDigest(Attestation calldata attestation, uint256 deadline) external view returns (bytes32) {
+        return _digest(attestation, deadline);
+    }
+
+    /// @inheritdoc IScholarshipEscrow
+    function version() external pure returns (string memory) {
+        return "1.0.0";
+    }
+
+    // ----------------------------------------------------------------- private
+
+    function _requireOpen() private view {
+        if (_paused) revert EscrowPaused();
+        if (block.timestamp > _programEnd) revert EscrowProgramEnded(_programEnd);
+    }
+
+    function _requireFunds(uint256 amount) private view {
+        uint256 balance = _token.balanceOf(address(this));
+        if (amount > balance) revert EscrowInsufficientFunds(amount, balance);
+    }
+
+    /// @dev The registrar calling directly.
+    function _loadRegistrar(address account) private view returns (Spender memory) {
+        Registrar memory entry = _registrars[account];
+        if (!entry.active) revert EscrowNotRegistrar(account);
+        if (block.timestamp > entry.expiry) revert EscrowRegistrarExpired(account, entry.expiry);
+        return Spender(account, entry.allowance, entry.released);
+    }
+
+    /// @dev The registrar that signed item `index`.
+    function _loadRegistrar(address signer, uint256 index) private view returns (Spender memory) {
+        Registrar memory entry = _registrars[signer];
+        if (!entry.active) revert EscrowInvalidSigner(index, signer);
+        if (block.timestamp > entry.expiry) revert EscrowRegistrarExpired(signer, entry.expiry);
+        return Spender(signer, entry.allowance, entry.released);
+    }
+
+    function _storeReleased(Spender memory spender) private {
+        _registrars[spender.account].released = uint96(spender.released);
+    }
+
+    /// @dev Checks item `index`, marks it paid and emits its release; the transfer comes later.
+    function _record(Attestation calldata attestation, uint256 index, Spender memory spender)
+        private
+        returns (uint256 amount)
+    {
+        bytes32 studentId = attestation.studentId;
+        address payee = attestation.payee;
+        uint256 courseId = attestation.courseId;
+        Milestone milestone = attestation.milestone;
+        if (studentId == bytes32(0)) revert EscrowInvalidStudent(index);
+        if (payee == address(0) || payee == address(this) || payee == address(_token)) {
+            revert EscrowInvalidPayee(index, payee);
+        }
+        Course memory entry = _courses[courseId];
+        if (!entry.active) revert EscrowCourseInactive(index, courseId);
+        amount = milestone == Milestone.Registration ? entry.registrationAmount : entry.completionAmount;
+        if (amount == 0) revert EscrowNothingToRelease(index, courseId, milestone);
+
+        uint256 released = spender.released + amount;
+        if (released > spender.allowance) {
+            uint256 remaining = spender.allowance > spender.released ? spender.allowance - spender.released : 0;
+            revert EscrowRegistrarAllowanceExceeded(index, spender.account, amount, remaining);
+        }
+        spender.released = released;
+
+        uint256 paid = _paid[studentId];
+        uint256 bit = 1 << uint8(milestone);
+        if (paid & bit != 0) revert EscrowAlreadyPaid(index, studentId, milestone);
+        _paid[studentId] = paid | bit;
+        emit ScholarshipReleased(studentId, payee, spender.account, courseId, milestone, amount);
+    }
+
+    function _signer(SignedAttestation calldata signed, uint256 index) private view returns (address) {
+        if (block.timestamp > signed.deadline) revert EscrowSignatureExpired(index, signed.deadline);
+        (address signer, ECDSA.RecoverError status,) =
+            ECDSA.tryRecover(_digest(signed.attestation, signed.deadline), signed.signature);
+        if (status != ECDSA.RecoverError.NoError) revert EscrowInvalidSignature(index);
+        return signer;
+    }
+
+    function _digest(Attestation calldata attestation, uint256 deadline) private view returns (bytes32) {
+        return _hashTypedDataV4(
+            keccak256(
+                abi.encode(
+                    ATTESTATION_TYPEHASH,
+                    attestation.studentId,
+                    attestation.payee,
+                    attestation.courseId,
+                    attestation.milestone,
+                    deadline
+                )
+            )
+        );
+    }
+}

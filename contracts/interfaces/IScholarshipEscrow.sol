@@ -1,0 +1,232 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+/// @title IScholarshipEscrow
+/// @notice A scholarship fund held in escrow: a donor funds it with one ERC-20 token,
+/// registrars attest that a student registered for (or completed) a course, and each
+/// attestation releases that student's scholarship to the student's wallet.
+/// @dev Students are identified by `studentId = keccak256(programSalt ‖ normalised reference)`:
+/// no personal data is ever passed to the contract.
+interface IScholarshipEscrow {
+    /// @notice The two payments a student can receive, each at most once.
+    enum Milestone {
+        Registration,
+        Completion
+    }
+
+    /// @notice A registrar's claim that a student reached a milestone of a course.
+    struct Attestation {
+        bytes32 studentId;
+        address payee;
+        uint256 courseId;
+        Milestone milestone;
+    }
+
+    /// @notice An attestation signed off-line by a registrar (EIP-712), submitted by anyone.
+    /// @dev `signature` is 65 bytes `r ‖ s ‖ v` over the typed data
+    /// `Attestation(bytes32 studentId,address payee,uint256 courseId,uint8 milestone,uint256 deadline)`.
+    struct SignedAttestation {
+        Attestation attestation;
+        uint256 deadline;
+        bytes signature;
+    }
+
+    /// @notice A course's payments, in the token's base units. Set by the admin only.
+    struct Course {
+        uint96 registrationAmount;
+        uint96 completionAmount;
+        bool active;
+    }
+
+    /// @notice A registrar's standing: the most it may release in total, what it released, until when.
+    struct Registrar {
+        uint96 allowance;
+        uint96 released;
+        uint40 expiry;
+        bool active;
+    }
+
+    /// @notice Emitted for every payout, with everything an auditor needs.
+    event ScholarshipReleased(
+        bytes32 indexed studentId,
+        address indexed payee,
+        address indexed registrar,
+        uint256 courseId,
+        Milestone milestone,
+        uint256 amount
+    );
+    /// @notice Emitted when `funder` funds the escrow through {fund}.
+    event Funded(address indexed funder, uint256 amount, uint256 totalFunded);
+    /// @notice Emitted when the remainder goes back to the donor after the program ends.
+    event Reclaimed(address indexed donor, address indexed caller, uint256 amount);
+    /// @notice Emitted when a registrar is added or its allowance or expiry changes.
+    event RegistrarSet(address indexed registrar, uint256 allowance, uint256 expiry, uint256 released);
+    /// @notice Emitted when a registrar is removed; it can release nothing afterwards.
+    event RegistrarRemoved(address indexed registrar, uint256 released);
+    /// @notice Emitted when a course is added or its amounts or status change.
+    event CourseSet(uint256 indexed courseId, uint256 registrationAmount, uint256 completionAmount, bool active);
+    /// @notice Emitted when the program end moves later.
+    event ProgramEndExtended(uint256 previousEnd, uint256 newEnd);
+    /// @notice Emitted when releases are paused or resumed.
+    event PauseSet(address indexed account, bool paused);
+    /// @notice Emitted when a token other than the scholarship token is returned.
+    event TokenRescued(address indexed token, address indexed to, uint256 amount);
+
+    /// @notice The caller is not an active registrar.
+    error EscrowNotRegistrar(address account);
+    /// @notice The registrar's expiry has passed.
+    error EscrowRegistrarExpired(address registrar, uint256 expiry);
+    /// @notice Releasing item `index` would take the registrar past its allowance.
+    error EscrowRegistrarAllowanceExceeded(uint256 index, address registrar, uint256 requested, uint256 remaining);
+    /// @notice The course of item `index` is unknown or inactive.
+    error EscrowCourseInactive(uint256 index, uint256 courseId);
+    /// @notice The course of item `index` pays nothing for this milestone.
+    error EscrowNothingToRelease(uint256 index, uint256 courseId, Milestone milestone);
+    /// @notice The student of item `index` was already paid for this milestone.
+    error EscrowAlreadyPaid(uint256 index, bytes32 studentId, Milestone milestone);
+    /// @notice Item `index` pays the zero address, the escrow or the token.
+    error EscrowInvalidPayee(uint256 index, address payee);
+    /// @notice Item `index` has a zero studentId.
+    error EscrowInvalidStudent(uint256 index);
+    /// @notice The signature of item `index` is past its deadline.
+    error EscrowSignatureExpired(uint256 index, uint256 deadline);
+    /// @notice The signature of item `index` is malformed or malleable (high s).
+    error EscrowInvalidSignature(uint256 index);
+    /// @notice The signature of item `index` recovers to `signer`, who is not an active registrar
+    /// (or signed for another chain or contract).
+    error EscrowInvalidSigner(uint256 index, address signer);
+    /// @notice The batch is empty.
+    error EscrowEmptyBatch();
+    /// @notice The batch needs more than the escrow holds.
+    error EscrowInsufficientFunds(uint256 requested, uint256 balance);
+    /// @notice Releases are paused.
+    error EscrowPaused();
+    /// @notice The operation needs releases to be paused.
+    error EscrowNotPaused();
+    /// @notice The program ended at `programEnd`; nothing more is released.
+    error EscrowProgramEnded(uint256 programEnd);
+    /// @notice The program is still running until `programEnd`.
+    error EscrowProgramNotEnded(uint256 programEnd);
+    /// @notice The program end can only move later.
+    error EscrowProgramEndNotLater(uint256 current, uint256 requested);
+    /// @notice Only the admin or the donor may reclaim.
+    error EscrowNotAdminOrDonor(address account);
+    /// @notice The scholarship token cannot be rescued; it leaves only as scholarships or by reclaim.
+    error EscrowCannotRescueScholarshipToken();
+    /// @notice An amount does not fit the contract's storage (96 bits).
+    error EscrowAmountTooLarge(uint256 amount);
+    /// @notice A constructor or admin argument is the zero address.
+    error EscrowZeroAddress();
+    /// @notice An amount of zero was given where it means nothing.
+    error EscrowZeroAmount();
+
+    /// @notice Releases the scholarship for one attestation, as the calling registrar.
+    /// @param attestation The student, payee, course and milestone.
+    /// @return amount The amount released, in the token's base units.
+    /// Emits {ScholarshipReleased}.
+    function attest(Attestation calldata attestation) external returns (uint256 amount);
+
+    /// @notice Releases the scholarships of a batch, all or nothing, as the calling registrar.
+    /// @param batch The attestations; an error names the index of the first that fails.
+    /// @return total The total released, in the token's base units.
+    /// Emits one {ScholarshipReleased} per item.
+    function attestBatch(Attestation[] calldata batch) external returns (uint256 total);
+
+    /// @notice Releases the scholarship for one attestation signed by a registrar; anyone may submit.
+    /// @param signed The attestation, its deadline and the registrar's EIP-712 signature.
+    /// @return amount The amount released, in the token's base units.
+    /// Emits {ScholarshipReleased} naming the signing registrar.
+    function attestBySig(SignedAttestation calldata signed) external returns (uint256 amount);
+
+    /// @notice Releases a batch of signed attestations, all or nothing; signers may differ.
+    /// @param batch The signed attestations; an error names the index of the first that fails.
+    /// @return total The total released, in the token's base units.
+    /// Emits one {ScholarshipReleased} per item.
+    function attestBatchBySig(SignedAttestation[] calldata batch) external returns (uint256 total);
+
+    /// @notice Pulls `amount` of the token from the caller into the escrow (needs an approval).
+    /// @dev Plain transfers to the escrow count as funds too; they emit no {Funded}.
+    /// @param amount The amount in the token's base units.
+    /// Emits {Funded} with the amount actually received.
+    function fund(uint256 amount) external;
+
+    /// @notice Sends the whole remaining balance to the donor, once the program has ended.
+    /// @dev Callable by the admin or the donor, also while paused.
+    /// @return amount The amount returned to the donor.
+    /// Emits {Reclaimed}.
+    function reclaim() external returns (uint256 amount);
+
+    /// @notice Adds a registrar or changes its allowance and expiry. Admin only.
+    /// @param registrar The registrar's address.
+    /// @param allowance The most it may release in total, in base units (including what it released).
+    /// @param expiry The unix time after which it can release nothing.
+    /// Emits {RegistrarSet}.
+    function setRegistrar(address registrar, uint256 allowance, uint256 expiry) external;
+
+    /// @notice Removes a registrar; what it released stays on record. Admin only.
+    /// @param registrar The registrar's address.
+    /// Emits {RegistrarRemoved}.
+    function removeRegistrar(address registrar) external;
+
+    /// @notice Adds or updates a course. Admin only.
+    /// @param courseId The course's identifier.
+    /// @param registrationAmount Paid on the Registration milestone, in base units.
+    /// @param completionAmount Paid on the Completion milestone, in base units (zero: none).
+    /// @param active Whether attestations for the course pay.
+    /// Emits {CourseSet}.
+    function setCourse(uint256 courseId, uint256 registrationAmount, uint256 completionAmount, bool active)
+        external;
+
+    /// @notice Moves the program end later. Admin only, and only before the end.
+    /// @param newEnd The new end, a unix time later than the current one.
+    /// Emits {ProgramEndExtended}.
+    function extendProgramEnd(uint256 newEnd) external;
+
+    /// @notice Stops all releases. Pauser role.
+    /// Emits {PauseSet}.
+    function pause() external;
+
+    /// @notice Resumes releases. Admin only.
+    /// Emits {PauseSet}.
+    function unpause() external;
+
+    /// @notice Returns another token sent here by mistake. Admin only; never the scholarship token.
+    /// @param otherToken The token to return.
+    /// @param to The receiver.
+    /// @param amount The amount in that token's base units.
+    /// Emits {TokenRescued}.
+    function rescueToken(address otherToken, address to, uint256 amount) external;
+
+    /// @notice The scholarship token, fixed at deployment.
+    function token() external view returns (address);
+
+    /// @notice The donor, who receives the remainder after the program ends.
+    function donor() external view returns (address);
+
+    /// @notice The unix time after which nothing is released.
+    function programEnd() external view returns (uint256);
+
+    /// @notice Whether releases are paused.
+    function paused() external view returns (bool);
+
+    /// @notice The total received through {fund}, in base units.
+    function totalFunded() external view returns (uint256);
+
+    /// @notice The funds available for scholarships: the escrow's token balance.
+    function budget() external view returns (uint256);
+
+    /// @notice A registrar's allowance, released amount, expiry and status.
+    function registrar(address account) external view returns (Registrar memory);
+
+    /// @notice A course's amounts and status.
+    function course(uint256 courseId) external view returns (Course memory);
+
+    /// @notice Whether `studentId` was already paid for `milestone`.
+    function isPaid(bytes32 studentId, Milestone milestone) external view returns (bool);
+
+    /// @notice The EIP-712 digest a registrar signs for `attestation` with `deadline`.
+    function attestationDigest(Attestation calldata attestation, uint256 deadline) external view returns (bytes32);
+
+    /// @notice The contract's version.
+    function version() external pure returns (string memory);
+}

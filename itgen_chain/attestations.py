@@ -1,0 +1,121 @@
+"""The EIP-712 attestation: typed data, signing with eth-account, verification.
+
+The typed data is standard (EIP-712 v4): a wallet's ``eth_signTypedData_v4`` over
+:func:`typed_data` with the same key yields the same signature as :func:`sign`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import IntEnum
+from typing import Any
+
+from eth_account import Account
+from eth_account.messages import encode_typed_data
+from eth_utils import to_checksum_address
+
+DOMAIN_NAME = "ScholarshipEscrow"
+DOMAIN_VERSION = "1"
+SECP256K1_HALF_N = 0x7FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF5D576E7357A4501DDFE92F46681B20A0
+
+ATTESTATION_TYPES: dict[str, list[dict[str, str]]] = {
+    "Attestation": [
+        {"name": "studentId", "type": "bytes32"},
+        {"name": "payee", "type": "address"},
+        {"name": "courseId", "type": "uint256"},
+        {"name": "milestone", "type": "uint8"},
+        {"name": "deadline", "type": "uint256"},
+    ]
+}
+EIP712_DOMAIN_TYPE = [
+    {"name": "name", "type": "string"},
+    {"name": "version", "type": "string"},
+    {"name": "chainId", "type": "uint256"},
+    {"name": "verifyingContract", "type": "address"},
+]
+
+
+class Milestone(IntEnum):
+    """The contract's ``Milestone`` enum."""
+
+    REGISTRATION = 0
+    COMPLETION = 1
+
+    @classmethod
+    def parse(cls, text: str) -> Milestone:
+        """``registration`` or ``completion`` (any case) to a milestone; ValueError otherwise."""
+        return cls[text.strip().upper()]
+
+
+@dataclass(frozen=True)
+class Attestation:
+    """What a registrar attests: a student reached a milestone of a course."""
+
+    student_id: bytes
+    payee: str
+    course_id: int
+    milestone: Milestone
+
+    def as_tuple(self) -> tuple[bytes, str, int, int]:
+        """The contract's ``Attestation`` struct, in ABI order."""
+        return (self.student_id, self.payee, self.course_id, int(self.milestone))
+
+
+@dataclass(frozen=True)
+class SignedAttestation:
+    """An attestation with its deadline and a registrar's 65-byte signature."""
+
+    attestation: Attestation
+    deadline: int
+    signature: bytes
+
+    def as_tuple(self) -> tuple[tuple[bytes, str, int, int], int, bytes]:
+        """The contract's ``SignedAttestation`` struct, in ABI order."""
+        return (self.attestation.as_tuple(), self.deadline, self.signature)
+
+
+def domain(chain_id: int, escrow: str) -> dict[str, Any]:
+    """The EIP-712 domain: binds the chain and the escrow's address."""
+    return {
+        "name": DOMAIN_NAME,
+        "version": DOMAIN_VERSION,
+        "chainId": chain_id,
+        "verifyingContract": to_checksum_address(escrow),
+    }
+
+
+def typed_data(attestation: Attestation, deadline: int, chain_id: int, escrow: str) -> dict:
+    """The full EIP-712 message, as a wallet's ``eth_signTypedData_v4`` takes it."""
+    return {
+        "types": {"EIP712Domain": EIP712_DOMAIN_TYPE, **ATTESTATION_TYPES},
+        "primaryType": "Attestation",
+        "domain": domain(chain_id, escrow),
+        "message": {
+            "studentId": "0x" + attestation.student_id.hex(),
+            "payee": to_checksum_address(attestation.payee),
+            "courseId": attestation.course_id,
+            "milestone": int(attestation.milestone),
+            "deadline": deadline,
+        },
+    }
+
+
+def sign(
+    attestation: Attestation, deadline: int, chain_id: int, escrow: str, private_key: bytes | str
+) -> SignedAttestation:
+    """Signs an attestation with a registrar's key (``r ‖ s ‖ v``, low s)."""
+    message = encode_typed_data(full_message=typed_data(attestation, deadline, chain_id, escrow))
+    signed = Account.sign_message(message, private_key)
+    return SignedAttestation(attestation, deadline, bytes(signed.signature))
+
+
+def recover(signed: SignedAttestation, chain_id: int, escrow: str) -> str:
+    """The address that signed, as the contract recovers it. Raises ValueError when malformed."""
+    if len(signed.signature) != 65:
+        raise ValueError(f"signature is {len(signed.signature)} bytes, not 65")
+    if int.from_bytes(signed.signature[32:64], "big") > SECP256K1_HALF_N:
+        raise ValueError("signature is malleable (high s)")
+    message = encode_typed_data(
+        full_message=typed_data(signed.attestation, signed.deadline, chain_id, escrow)
+    )
+    return Account.recover_message(message, signature=signed.signature)
