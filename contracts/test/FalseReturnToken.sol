@@ -4,7 +4,8 @@ pragma solidity 0.8.28;
 /// @title FalseReturnToken
 /// @notice Test token that returns `false` instead of reverting when a transfer or
 /// transferFrom cannot be made (too little balance or allowance), moving nothing.
-/// 18 decimals. Anyone may mint: tests only.
+/// Like a token with a blocklist, it also refuses (returns false) transfers to a blocked
+/// address. 18 decimals. Anyone may mint or block: tests only.
 contract FalseReturnToken {
     string public constant name = "False-returning token (test)";
     string public constant symbol = "FALSE";
@@ -12,6 +13,7 @@ contract FalseReturnToken {
     uint256 public totalSupply;
     mapping(address account => uint256) public balanceOf;
     mapping(address owner => mapping(address spender => uint256)) public allowance;
+    mapping(address account => bool) public blocked;
 
     event Transfer(address indexed from, address indexed to, uint256 value);
     event Approval(address indexed owner, address indexed spender, uint256 value);
@@ -21,6 +23,11 @@ contract FalseReturnToken {
         totalSupply += amount;
         balanceOf[to] += amount;
         emit Transfer(address(0), to, amount);
+    }
+
+    /// @notice Refuses every later transfer to `account`. Test helper.
+    function blockAccount(address account) external {
+        blocked[account] = true;
     }
 
     function transfer(address to, uint256 value) external returns (bool) {
@@ -42,7 +49,7 @@ contract FalseReturnToken {
     }
 
     function _move(address from, address to, uint256 value) private returns (bool) {
-        if (balanceOf[from] < value) return false;
+        if (balanceOf[from] < value || blocked[to]) return false;
         balanceOf[from] -= value;
         balanceOf[to] += value;
         emit Transfer(from, to, value);

@@ -1,0 +1,104 @@
+"""Shared fixtures: accounts by role, the token flavours, a funded escrow on anvil."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from hypothesis import HealthCheck, settings
+
+from itgen_chain.attestations import Attestation, Milestone
+
+settings.register_profile(
+    "dev", max_examples=10, stateful_step_count=20, derandomize=True, deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+settings.register_profile(
+    "ci", max_examples=25, stateful_step_count=30, derandomize=True, deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+settings.register_profile(
+    "slow", max_examples=300, stateful_step_count=60, deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+DAY = 86_400
+# Each flavour: contract name, decimals, how it behaves.
+TOKEN_FLAVOURS = {
+    "BscUsdLike": 18,  # BSC-USD: returns bool, reverts on failure
+    "UsdtLike": 6,  # Ethereum USDT: returns nothing, reverts on failure
+    "FalseReturnToken": 18,  # returns false instead of reverting
+}
+
+
+@pytest.fixture(scope="session")
+def admin(accounts):
+    return accounts[0]
+
+
+@pytest.fixture(scope="session")
+def donor(accounts):
+    return accounts[1]
+
+
+@pytest.fixture(scope="session")
+def registrar(accounts):
+    return accounts[2]
+
+
+@pytest.fixture(scope="session")
+def other_registrar(accounts):
+    return accounts[3]
+
+
+@pytest.fixture(scope="session")
+def stranger(accounts):
+    return accounts[4]
+
+
+@pytest.fixture(scope="session")
+def pauser(accounts):
+    return accounts[5]
+
+
+@pytest.fixture(scope="module", params=list(TOKEN_FLAVOURS))
+def token(project, admin, request):
+    return getattr(project, request.param).deploy(sender=admin)
+
+
+@pytest.fixture(scope="module")
+def unit(token):
+    return 10 ** token.decimals()
+
+
+@pytest.fixture(scope="module")
+def program_end(chain):
+    return chain.pending_timestamp + 270 * DAY
+
+
+@pytest.fixture(scope="module")
+def escrow(project, token, unit, admin, donor, registrar, program_end):
+    contract = project.ScholarshipEscrow.deploy(token, donor, admin, program_end, sender=admin)
+    token.mint(donor, 1_000_000 * unit, sender=donor)
+    token.approve(contract, 100_000 * unit, sender=donor)
+    contract.fund(100_000 * unit, sender=donor)
+    contract.setCourse(1, 450 * unit, 50 * unit, True, sender=admin)
+    contract.setCourse(2, 300 * unit, 0, True, sender=admin)
+    contract.setRegistrar(registrar, 10_000 * unit, program_end, sender=admin)
+    return contract
+
+
+@pytest.fixture(scope="session")
+def new_student():
+    counter = iter(range(1, 10**9))
+
+    def make(course_id: int = 1, milestone: Milestone = Milestone.REGISTRATION, payee=None):
+        n = next(counter)
+        student_id = n.to_bytes(32, "big")
+        payee = payee or "0x" + (0xA11CE000 + n).to_bytes(20, "big").hex()
+        from eth_utils import to_checksum_address
+
+        return Attestation(student_id, to_checksum_address(payee), course_id, milestone)
+
+    return make

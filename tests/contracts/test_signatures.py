@@ -1,0 +1,182 @@
+"""Signed attestations (EIP-712): what verifies, and every way one must not."""
+
+from __future__ import annotations
+
+import ape
+import pytest
+from itgen_chain.attestations import (
+    SECP256K1_HALF_N,
+    Attestation,
+    SignedAttestation,
+    domain,
+    recover,
+    sign,
+)
+
+DAY = 86_400
+
+
+@pytest.fixture
+def signer_for(chain, escrow):
+    def make(account, item, deadline=None, chain_id=None, contract=None):
+        return sign(
+            item,
+            deadline or chain.pending_timestamp + DAY,
+            chain_id or chain.chain_id,
+            contract or escrow.address,
+            account.private_key,
+        )
+
+    return make
+
+
+def test_eip712_domain_matches_python_domain(escrow, chain):
+    fields, name, version, chain_id, contract, salt, extensions = escrow.eip712Domain()
+    expected = domain(chain.chain_id, escrow.address)
+    assert (name, version, chain_id, contract) == (
+        expected["name"],
+        expected["version"],
+        expected["chainId"],
+        expected["verifyingContract"],
+    )
+
+
+def test_python_signature_verifies_on_chain_and_pays(escrow, token, unit, registrar, stranger, chain, signer_for, new_student):
+    item = new_student()
+    signed = signer_for(registrar, item)
+    assert recover(signed, chain.chain_id, escrow.address) == registrar.address
+    tx = escrow.attestBySig(signed.as_tuple(), sender=stranger)
+    assert list(tx.events.filter(escrow.ScholarshipReleased)) == [
+        escrow.ScholarshipReleased(
+            studentId=item.student_id, payee=item.payee, registrar=registrar.address,
+            courseId=1, milestone=0, amount=450 * unit,
+        )
+    ]
+    assert escrow.registrar(registrar).released == 450 * unit
+
+
+def test_typed_data_digest_matches_contract(escrow, chain, new_student):
+    from eth_account.messages import encode_typed_data
+    from eth_utils import keccak as k
+
+    from itgen_chain.attestations import typed_data
+
+    item = new_student()
+    message = encode_typed_data(full_message=typed_data(item, 1234, chain.chain_id, escrow.address))
+    digest = k(b"\x19" + message.version + message.header + message.body)
+    assert escrow.attestationDigest(item.as_tuple(), 1234) == digest
+
+
+def test_signature_for_another_chain_is_worthless(escrow, registrar, stranger, chain, signer_for, new_student):
+    signed = signer_for(registrar, new_student(), chain_id=chain.chain_id + 1)
+    with ape.reverts(escrow.EscrowInvalidSigner, index=0):
+        escrow.attestBySig(signed.as_tuple(), sender=stranger)
+
+
+def test_signature_for_another_contract_is_worthless(escrow, token, registrar, stranger, signer_for, new_student):
+    signed = signer_for(registrar, new_student(), contract=token.address)
+    with ape.reverts(escrow.EscrowInvalidSigner, index=0):
+        escrow.attestBySig(signed.as_tuple(), sender=stranger)
+
+
+def test_expired_signature_reverts(escrow, registrar, stranger, chain, signer_for, new_student):
+    deadline = chain.pending_timestamp + 10
+    signed = signer_for(registrar, new_student(), deadline=deadline)
+    chain.pending_timestamp = deadline + 1
+    with ape.reverts(escrow.EscrowSignatureExpired, index=0, deadline=deadline):
+        escrow.attestBySig(signed.as_tuple(), sender=stranger)
+
+
+def test_signature_by_non_registrar_reverts(escrow, stranger, signer_for, new_student):
+    signed = signer_for(stranger, new_student())
+    with ape.reverts(escrow.EscrowInvalidSigner, index=0, signer=stranger.address):
+        escrow.attestBySig(signed.as_tuple(), sender=stranger)
+
+
+def test_signature_by_removed_registrar_reverts(escrow, admin, registrar, stranger, signer_for, new_student):
+    signed = signer_for(registrar, new_student())
+    escrow.removeRegistrar(registrar, sender=admin)
+    with ape.reverts(escrow.EscrowInvalidSigner, index=0, signer=registrar.address):
+        escrow.attestBySig(signed.as_tuple(), sender=stranger)
+
+
+def test_signature_by_expired_registrar_reverts(escrow, admin, registrar, stranger, chain, signer_for, new_student):
+    expiry = chain.pending_timestamp + 100
+    escrow.setRegistrar(registrar, 10**24, expiry, sender=admin)
+    signed = signer_for(registrar, new_student(), deadline=expiry + DAY)
+    chain.pending_timestamp = expiry + 1
+    with ape.reverts(escrow.EscrowRegistrarExpired, registrar=registrar.address):
+        escrow.attestBySig(signed.as_tuple(), sender=stranger)
+
+
+def test_malleable_high_s_signature_reverts(escrow, registrar, stranger, signer_for, new_student):
+    signed = signer_for(registrar, new_student())
+    r, s, v = signed.signature[:32], int.from_bytes(signed.signature[32:64], "big"), signed.signature[64]
+    n = 2 * SECP256K1_HALF_N + 1
+    flipped = r + (n - s).to_bytes(32, "big") + bytes([27 if v == 28 else 28])
+    high = SignedAttestation(signed.attestation, signed.deadline, flipped)
+    with pytest.raises(ValueError, match="malleable"):
+        recover(high, 0, escrow.address)
+    with ape.reverts(escrow.EscrowInvalidSignature, index=0):
+        escrow.attestBySig(high.as_tuple(), sender=stranger)
+
+
+def test_short_signature_reverts(escrow, registrar, stranger, signer_for, new_student):
+    signed = signer_for(registrar, new_student())
+    short = SignedAttestation(signed.attestation, signed.deadline, signed.signature[:64])
+    with ape.reverts(escrow.EscrowInvalidSignature, index=0):
+        escrow.attestBySig(short.as_tuple(), sender=stranger)
+
+
+def test_replayed_signature_pays_once(escrow, registrar, stranger, signer_for, new_student):
+    item = new_student()
+    signed = signer_for(registrar, item)
+    escrow.attestBySig(signed.as_tuple(), sender=stranger)
+    with ape.reverts(escrow.EscrowAlreadyPaid, index=0, studentId=item.student_id):
+        escrow.attestBySig(signed.as_tuple(), sender=stranger)
+
+
+def test_tampered_payee_does_not_verify(escrow, registrar, stranger, signer_for, new_student):
+    item = new_student()
+    signed = signer_for(registrar, item)
+    thief = Attestation(item.student_id, stranger.address, item.course_id, item.milestone)
+    forged = SignedAttestation(thief, signed.deadline, signed.signature)
+    with ape.reverts(escrow.EscrowInvalidSigner, index=0):
+        escrow.attestBySig(forged.as_tuple(), sender=stranger)
+
+
+def test_batch_by_sig_mixes_registrars_and_charges_each(
+    escrow, admin, registrar, other_registrar, stranger, unit, program_end, signer_for, new_student
+):
+    escrow.setRegistrar(other_registrar, 10_000 * unit, program_end, sender=admin)
+    signers = [registrar, registrar, other_registrar, registrar]
+    batch = [signer_for(s, new_student()).as_tuple() for s in signers]
+    tx = escrow.attestBatchBySig(batch, sender=stranger)
+    assert [e.registrar for e in tx.events.filter(escrow.ScholarshipReleased)] == [s.address for s in signers]
+    assert escrow.registrar(registrar).released == 3 * 450 * unit
+    assert escrow.registrar(other_registrar).released == 450 * unit
+
+
+def test_batch_by_sig_names_the_forged_index(escrow, registrar, stranger, signer_for, new_student):
+    batch = [signer_for(registrar, new_student()).as_tuple() for _ in range(3)]
+    batch[1] = signer_for(stranger, new_student()).as_tuple()
+    with ape.reverts(escrow.EscrowInvalidSigner, index=1, signer=stranger.address):
+        escrow.attestBatchBySig(batch, sender=stranger)
+
+
+def test_batch_by_sig_reverts_when_empty(escrow, stranger):
+    with ape.reverts(escrow.EscrowEmptyBatch):
+        escrow.attestBatchBySig([], sender=stranger)
+
+
+def test_signature_equals_the_nodes_eth_sign_typed_data_v4(chain, escrow, registrar, new_student):
+    """anvil holds the test accounts' keys and signs like a wallet does for eth_signTypedData_v4."""
+    import json
+
+    from itgen_chain.attestations import typed_data
+
+    item = new_student()
+    message = typed_data(item, 99, chain.chain_id, escrow.address)
+    wallet = chain.provider.make_request("eth_signTypedData_v4", [registrar.address, json.dumps(message)])
+    ours = sign(item, 99, chain.chain_id, escrow.address, registrar.private_key)
+    assert ours.signature == bytes.fromhex(wallet.removeprefix("0x"))
