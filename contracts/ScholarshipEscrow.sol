@@ -106,7 +106,7 @@ contract ScholarshipEscrow is IScholarshipEscrow, AccessControl, ReentrancyGuard
         uint256 count = batch.length;
         if (count == 0) revert EscrowEmptyBatch();
         _requireOpen();
-        Spender memory spender;
+        Spender memory spender = Spender(address(0), 0, 0);
         uint256[] memory amounts = new uint256[](count);
         for (uint256 i = 0; i < count; ++i) {
             address signer = _signer(batch[i], i);
@@ -344,6 +344,8 @@ contract ScholarshipEscrow is IScholarshipEscrow, AccessControl, ReentrancyGuard
 
     function _signer(SignedAttestation calldata signed, uint256 index) private view returns (address) {
         if (block.timestamp > signed.deadline) revert EscrowSignatureExpired(index, signed.deadline);
+        // The third value only details a failure, which `status` already reports.
+        // slither-disable-next-line unused-return
         (address signer, ECDSA.RecoverError status,) =
             ECDSA.tryRecover(_digest(signed.attestation, signed.deadline), signed.signature);
         if (status != ECDSA.RecoverError.NoError) revert EscrowInvalidSignature(index);

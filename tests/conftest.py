@@ -10,15 +10,26 @@ from hypothesis import HealthCheck, settings
 from itgen_chain.attestations import Attestation, Milestone
 
 settings.register_profile(
-    "dev", max_examples=10, stateful_step_count=20, derandomize=True, deadline=None,
+    "dev",
+    max_examples=10,
+    stateful_step_count=20,
+    derandomize=True,
+    deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 settings.register_profile(
-    "ci", max_examples=25, stateful_step_count=30, derandomize=True, deadline=None,
+    "ci",
+    max_examples=15,
+    stateful_step_count=25,
+    derandomize=True,
+    deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 settings.register_profile(
-    "slow", max_examples=300, stateful_step_count=60, deadline=None,
+    "slow",
+    max_examples=300,
+    stateful_step_count=60,
+    deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))

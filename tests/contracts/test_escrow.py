@@ -19,7 +19,9 @@ def released_events(escrow, tx):
 # ------------------------------------------------------------------ deployment
 
 
-def test_deploy_records_token_donor_end_and_roles(project, escrow, token, donor, admin, program_end):
+def test_deploy_records_token_donor_end_and_roles(
+    project, escrow, token, donor, admin, program_end
+):
     assert escrow.token() == token.address
     assert escrow.donor() == donor.address
     assert escrow.programEnd() == program_end
@@ -33,18 +35,24 @@ def test_deploy_reverts_on_zero_address(project, token, donor, admin, program_en
     args = {"token": token.address, "donor": donor.address, "admin": admin.address}
     args[which] = ZERO
     with ape.reverts(project.ScholarshipEscrow.EscrowZeroAddress):
-        project.ScholarshipEscrow.deploy(args["token"], args["donor"], args["admin"], program_end, sender=admin)
+        project.ScholarshipEscrow.deploy(
+            args["token"], args["donor"], args["admin"], program_end, sender=admin
+        )
 
 
 def test_deploy_reverts_when_program_end_is_past(project, token, donor, admin, chain):
     with ape.reverts(project.ScholarshipEscrow.EscrowProgramEndNotLater):
-        project.ScholarshipEscrow.deploy(token, donor, admin, chain.pending_timestamp - 1, sender=admin)
+        project.ScholarshipEscrow.deploy(
+            token, donor, admin, chain.pending_timestamp - 1, sender=admin
+        )
 
 
 # ------------------------------------------------------------------ attest
 
 
-def test_attest_pays_registration_amount_and_emits_release(escrow, token, unit, registrar, new_student):
+def test_attest_pays_registration_amount_and_emits_release(
+    escrow, token, unit, registrar, new_student
+):
     item = new_student()
     tx = escrow.attest(item.as_tuple(), sender=registrar)
     assert released_events(escrow, tx) == [
@@ -69,7 +77,9 @@ def test_attest_pays_completion_amount(escrow, token, unit, registrar, new_stude
     assert token.balanceOf(item.payee) == 50 * unit
 
 
-def test_registration_and_completion_of_one_student_both_pay(escrow, token, unit, registrar, new_student):
+def test_registration_and_completion_of_one_student_both_pay(
+    escrow, token, unit, registrar, new_student
+):
     item = new_student()
     done = type(item)(item.student_id, item.payee, 1, Milestone.COMPLETION)
     escrow.attest(item.as_tuple(), sender=registrar)
@@ -96,7 +106,9 @@ def test_attest_reverts_when_registrar_removed(escrow, admin, registrar, new_stu
         escrow.attest(new_student().as_tuple(), sender=registrar)
 
 
-def test_attest_reverts_beyond_registrar_allowance(escrow, admin, registrar, unit, program_end, new_student):
+def test_attest_reverts_beyond_registrar_allowance(
+    escrow, admin, registrar, unit, program_end, new_student
+):
     escrow.setRegistrar(registrar, 800 * unit, program_end, sender=admin)
     escrow.attest(new_student().as_tuple(), sender=registrar)
     with ape.reverts(
@@ -109,7 +121,9 @@ def test_attest_reverts_beyond_registrar_allowance(escrow, admin, registrar, uni
         escrow.attest(new_student().as_tuple(), sender=registrar)
 
 
-def test_lowering_allowance_below_released_stops_registrar(escrow, admin, registrar, unit, program_end, new_student):
+def test_lowering_allowance_below_released_stops_registrar(
+    escrow, admin, registrar, unit, program_end, new_student
+):
     escrow.attest(new_student().as_tuple(), sender=registrar)
     escrow.setRegistrar(registrar, 100 * unit, program_end, sender=admin)
     with ape.reverts(escrow.EscrowRegistrarAllowanceExceeded, remaining=0):
@@ -129,7 +143,9 @@ def test_attest_reverts_for_unknown_course(escrow, registrar, new_student):
 
 def test_attest_reverts_when_course_pays_nothing_for_milestone(escrow, registrar, new_student):
     with ape.reverts(escrow.EscrowNothingToRelease, index=0, courseId=2, milestone=1):
-        escrow.attest(new_student(course_id=2, milestone=Milestone.COMPLETION).as_tuple(), sender=registrar)
+        escrow.attest(
+            new_student(course_id=2, milestone=Milestone.COMPLETION).as_tuple(), sender=registrar
+        )
 
 
 def test_attest_reverts_when_student_already_paid_by_another_registrar_and_course(
@@ -169,7 +185,9 @@ def test_attest_reverts_after_program_end(escrow, registrar, chain, program_end,
         escrow.attest(new_student().as_tuple(), sender=registrar)
 
 
-def test_attest_reverts_when_escrow_lacks_funds(project, token, unit, admin, donor, registrar, program_end, new_student):
+def test_attest_reverts_when_escrow_lacks_funds(
+    project, token, unit, admin, donor, registrar, program_end, new_student
+):
     empty = project.ScholarshipEscrow.deploy(token, donor, admin, program_end, sender=admin)
     empty.setCourse(1, 450 * unit, 50 * unit, True, sender=admin)
     empty.setRegistrar(registrar, 10_000 * unit, program_end, sender=admin)
@@ -178,7 +196,9 @@ def test_attest_reverts_when_escrow_lacks_funds(project, token, unit, admin, don
         empty.attest(new_student().as_tuple(), sender=registrar)
 
 
-def test_transfer_refused_by_token_is_never_counted_as_paid(project, escrow, token, registrar, new_student):
+def test_transfer_refused_by_token_is_never_counted_as_paid(
+    project, escrow, token, registrar, new_student
+):
     if token.contract_type.name != "FalseReturnToken":
         pytest.skip("only the false-returning token refuses a payee")
     item = new_student()
@@ -200,7 +220,9 @@ def test_attest_batch_pays_everyone_in_order(escrow, token, unit, registrar, new
     assert escrow.registrar(registrar).released == 5 * 450 * unit
 
 
-def test_attest_batch_is_all_or_nothing_and_names_failing_index(escrow, token, registrar, new_student):
+def test_attest_batch_is_all_or_nothing_and_names_failing_index(
+    escrow, token, registrar, new_student
+):
     items = [new_student(), new_student(), new_student(course_id=99), new_student()]
     with ape.reverts(escrow.EscrowCourseInactive, index=2, courseId=99):
         escrow.attestBatch([i.as_tuple() for i in items], sender=registrar)
@@ -214,7 +236,9 @@ def test_attest_batch_reverts_on_student_repeated_within_batch(escrow, registrar
         escrow.attestBatch([item.as_tuple(), item.as_tuple()], sender=registrar)
 
 
-def test_attest_batch_reverts_at_index_crossing_allowance(escrow, admin, registrar, unit, program_end, new_student):
+def test_attest_batch_reverts_at_index_crossing_allowance(
+    escrow, admin, registrar, unit, program_end, new_student
+):
     escrow.setRegistrar(registrar, 1000 * unit, program_end, sender=admin)
     items = [new_student() for _ in range(3)]
     with ape.reverts(escrow.EscrowRegistrarAllowanceExceeded, index=2, remaining=100 * unit):
@@ -307,7 +331,9 @@ def test_program_end_moves_later(escrow, admin, program_end):
 
 
 def test_program_end_never_moves_earlier(escrow, admin, program_end):
-    with ape.reverts(escrow.EscrowProgramEndNotLater, current=program_end, requested=program_end - 1):
+    with ape.reverts(
+        escrow.EscrowProgramEndNotLater, current=program_end, requested=program_end - 1
+    ):
         escrow.extendProgramEnd(program_end - 1, sender=admin)
 
 
@@ -328,7 +354,9 @@ def test_program_end_moves_only_by_admin(escrow, stranger, program_end):
 def test_pauser_role_pauses_and_admin_unpauses(escrow, admin, pauser, registrar, new_student):
     escrow.grantRole(escrow.PAUSER_ROLE(), pauser, sender=admin)
     tx = escrow.pause(sender=pauser)
-    assert list(tx.events.filter(escrow.PauseSet)) == [escrow.PauseSet(account=pauser.address, paused=True)]
+    assert list(tx.events.filter(escrow.PauseSet)) == [
+        escrow.PauseSet(account=pauser.address, paused=True)
+    ]
     assert escrow.paused()
     with ape.reverts(escrow.AccessControlUnauthorizedAccount):
         escrow.unpause(sender=pauser)
@@ -358,11 +386,18 @@ def test_reads_work_while_paused(escrow, admin, registrar, unit):
 # ------------------------------------------------------------------ registrars and courses
 
 
-def test_set_registrar_emits_and_keeps_released(escrow, admin, registrar, unit, program_end, new_student):
+def test_set_registrar_emits_and_keeps_released(
+    escrow, admin, registrar, unit, program_end, new_student
+):
     escrow.attest(new_student().as_tuple(), sender=registrar)
     tx = escrow.setRegistrar(registrar, 20_000 * unit, program_end, sender=admin)
     assert list(tx.events.filter(escrow.RegistrarSet)) == [
-        escrow.RegistrarSet(registrar=registrar.address, allowance=20_000 * unit, expiry=program_end, released=450 * unit)
+        escrow.RegistrarSet(
+            registrar=registrar.address,
+            allowance=20_000 * unit,
+            expiry=program_end,
+            released=450 * unit,
+        )
     ]
 
 
@@ -400,7 +435,9 @@ def test_set_registrar_reverts_on_zero_address_and_oversized_values(escrow, admi
 def test_set_course_emits_and_rejects_oversized_amounts(escrow, admin, unit):
     tx = escrow.setCourse(7, 100 * unit, 10 * unit, True, sender=admin)
     assert list(tx.events.filter(escrow.CourseSet)) == [
-        escrow.CourseSet(courseId=7, registrationAmount=100 * unit, completionAmount=10 * unit, active=True)
+        escrow.CourseSet(
+            courseId=7, registrationAmount=100 * unit, completionAmount=10 * unit, active=True
+        )
     ]
     with ape.reverts(escrow.EscrowAmountTooLarge, amount=2**96):
         escrow.setCourse(7, 2**96, 0, True, sender=admin)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ape
 import pytest
+
 from itgen_chain.attestations import (
     SECP256K1_HALF_N,
     Attestation,
@@ -41,15 +42,21 @@ def test_eip712_domain_matches_python_domain(escrow, chain):
     )
 
 
-def test_python_signature_verifies_on_chain_and_pays(escrow, token, unit, registrar, stranger, chain, signer_for, new_student):
+def test_python_signature_verifies_on_chain_and_pays(
+    escrow, token, unit, registrar, stranger, chain, signer_for, new_student
+):
     item = new_student()
     signed = signer_for(registrar, item)
     assert recover(signed, chain.chain_id, escrow.address) == registrar.address
     tx = escrow.attestBySig(signed.as_tuple(), sender=stranger)
     assert list(tx.events.filter(escrow.ScholarshipReleased)) == [
         escrow.ScholarshipReleased(
-            studentId=item.student_id, payee=item.payee, registrar=registrar.address,
-            courseId=1, milestone=0, amount=450 * unit,
+            studentId=item.student_id,
+            payee=item.payee,
+            registrar=registrar.address,
+            courseId=1,
+            milestone=0,
+            amount=450 * unit,
         )
     ]
     assert escrow.registrar(registrar).released == 450 * unit
@@ -67,13 +74,17 @@ def test_typed_data_digest_matches_contract(escrow, chain, new_student):
     assert escrow.attestationDigest(item.as_tuple(), 1234) == digest
 
 
-def test_signature_for_another_chain_is_worthless(escrow, registrar, stranger, chain, signer_for, new_student):
+def test_signature_for_another_chain_is_worthless(
+    escrow, registrar, stranger, chain, signer_for, new_student
+):
     signed = signer_for(registrar, new_student(), chain_id=chain.chain_id + 1)
     with ape.reverts(escrow.EscrowInvalidSigner, index=0):
         escrow.attestBySig(signed.as_tuple(), sender=stranger)
 
 
-def test_signature_for_another_contract_is_worthless(escrow, token, registrar, stranger, signer_for, new_student):
+def test_signature_for_another_contract_is_worthless(
+    escrow, token, registrar, stranger, signer_for, new_student
+):
     signed = signer_for(registrar, new_student(), contract=token.address)
     with ape.reverts(escrow.EscrowInvalidSigner, index=0):
         escrow.attestBySig(signed.as_tuple(), sender=stranger)
@@ -93,14 +104,18 @@ def test_signature_by_non_registrar_reverts(escrow, stranger, signer_for, new_st
         escrow.attestBySig(signed.as_tuple(), sender=stranger)
 
 
-def test_signature_by_removed_registrar_reverts(escrow, admin, registrar, stranger, signer_for, new_student):
+def test_signature_by_removed_registrar_reverts(
+    escrow, admin, registrar, stranger, signer_for, new_student
+):
     signed = signer_for(registrar, new_student())
     escrow.removeRegistrar(registrar, sender=admin)
     with ape.reverts(escrow.EscrowInvalidSigner, index=0, signer=registrar.address):
         escrow.attestBySig(signed.as_tuple(), sender=stranger)
 
 
-def test_signature_by_expired_registrar_reverts(escrow, admin, registrar, stranger, chain, signer_for, new_student):
+def test_signature_by_expired_registrar_reverts(
+    escrow, admin, registrar, stranger, chain, signer_for, new_student
+):
     expiry = chain.pending_timestamp + 100
     escrow.setRegistrar(registrar, 10**24, expiry, sender=admin)
     signed = signer_for(registrar, new_student(), deadline=expiry + DAY)
@@ -111,7 +126,11 @@ def test_signature_by_expired_registrar_reverts(escrow, admin, registrar, strang
 
 def test_malleable_high_s_signature_reverts(escrow, registrar, stranger, signer_for, new_student):
     signed = signer_for(registrar, new_student())
-    r, s, v = signed.signature[:32], int.from_bytes(signed.signature[32:64], "big"), signed.signature[64]
+    r, s, v = (
+        signed.signature[:32],
+        int.from_bytes(signed.signature[32:64], "big"),
+        signed.signature[64],
+    )
     n = 2 * SECP256K1_HALF_N + 1
     flipped = r + (n - s).to_bytes(32, "big") + bytes([27 if v == 28 else 28])
     high = SignedAttestation(signed.attestation, signed.deadline, flipped)
@@ -152,7 +171,9 @@ def test_batch_by_sig_mixes_registrars_and_charges_each(
     signers = [registrar, registrar, other_registrar, registrar]
     batch = [signer_for(s, new_student()).as_tuple() for s in signers]
     tx = escrow.attestBatchBySig(batch, sender=stranger)
-    assert [e.registrar for e in tx.events.filter(escrow.ScholarshipReleased)] == [s.address for s in signers]
+    assert [e.registrar for e in tx.events.filter(escrow.ScholarshipReleased)] == [
+        s.address for s in signers
+    ]
     assert escrow.registrar(registrar).released == 3 * 450 * unit
     assert escrow.registrar(other_registrar).released == 450 * unit
 
@@ -177,6 +198,8 @@ def test_signature_equals_the_nodes_eth_sign_typed_data_v4(chain, escrow, regist
 
     item = new_student()
     message = typed_data(item, 99, chain.chain_id, escrow.address)
-    wallet = chain.provider.make_request("eth_signTypedData_v4", [registrar.address, json.dumps(message)])
+    wallet = chain.provider.make_request(
+        "eth_signTypedData_v4", [registrar.address, json.dumps(message)]
+    )
     ours = sign(item, 99, chain.chain_id, escrow.address, registrar.private_key)
     assert ours.signature == bytes.fromhex(wallet.removeprefix("0x"))

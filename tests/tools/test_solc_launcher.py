@@ -61,14 +61,18 @@ def test_compiles_a_contract_importing_openzeppelin():
         'import {ERC20} from "@openzeppelin/contracts/token/ERC20/ERC20.sol";\n'
         'contract Coin is ERC20 { constructor() ERC20("c", "C") {} }\n'
     )
-    result = run_solc("--standard-json", "--base-path", ".", stdin=standard_json({"Coin.sol": source}))
+    result = run_solc(
+        "--standard-json", "--base-path", ".", stdin=standard_json({"Coin.sol": source})
+    )
     output = json.loads(result.stdout)
     assert [e for e in output.get("errors", []) if e["severity"] == "error"] == []
     assert len(output["contracts"]["Coin.sol"]["Coin"]["evm"]["bytecode"]["object"]) > 1000
 
 
 def test_compile_error_names_file_and_line():
-    source = "// SPDX-License-Identifier: MIT\npragma solidity 0.8.28;\ncontract Broken { uint x = }\n"
+    source = (
+        "// SPDX-License-Identifier: MIT\npragma solidity 0.8.28;\ncontract Broken { uint x = }\n"
+    )
     result = run_solc("--standard-json", stdin=standard_json({"Broken.sol": source}))
     errors = json.loads(result.stdout)["errors"]
     assert errors[0]["severity"] == "error"
@@ -90,7 +94,9 @@ def test_output_larger_than_64_kib_arrives_whole_through_a_pipe():
 
 def test_sources_given_by_url_are_read_from_disk(tmp_path):
     contract = tmp_path / "Url.sol"
-    contract.write_text("// SPDX-License-Identifier: MIT\npragma solidity 0.8.28;\ncontract Url {}\n")
+    contract.write_text(
+        "// SPDX-License-Identifier: MIT\npragma solidity 0.8.28;\ncontract Url {}\n"
+    )
     request = json.dumps(
         {
             "language": "Solidity",
