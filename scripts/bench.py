@@ -1,0 +1,33 @@
+"""Benchmarks: gas per operation (bench/gas.json) and indexing throughput (bench/index.json).
+
+ape run bench --network ethereum:local:foundry
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+from ape.cli import ConnectedProviderCommand, network_option
+
+OUT = Path("bench")
+
+
+@click.command(cls=ConnectedProviderCommand)
+@network_option()
+@click.option("--out", type=click.Path(path_type=Path), default=OUT, show_default=True)
+@click.option("--only", type=click.Choice(["gas", "index", "all"]), default="all")
+def cli(out: Path, only: str) -> None:
+    """Measure gas and indexing throughput on a local chain; write JSON under --out."""
+    from ape import accounts, chain, project
+
+    from itgen_chain import gasbench
+
+    out.mkdir(parents=True, exist_ok=True)
+    if only in ("gas", "all"):
+        result = gasbench.report(gasbench.measure(project, chain, list(accounts.test_accounts)))
+        (out / "gas.json").write_text(json.dumps(result, indent=2) + "\n")
+        for name, value in result["gas"].items():
+            click.echo(f"{name:40} {value:>10,}")
+        click.echo(f"wrote {out / 'gas.json'}")
