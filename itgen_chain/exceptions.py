@@ -14,3 +14,41 @@ class SignatureError(ItgenError):
         self.index = index
         self.reason = reason
         super().__init__(f"signed attestation {index}: {reason}")
+
+
+class AmountError(ItgenError, ValueError):
+    """An amount that cannot be converted to base units."""
+
+    def __init__(self, text: str, reason: str) -> None:
+        super().__init__(f"amount {text!r}: {reason}")
+
+
+class RowError(ItgenError):
+    """One row of a roster that cannot be attested."""
+
+    def __init__(self, row: int, field: str, reason: str) -> None:
+        self.row, self.field, self.reason = row, field, reason
+        super().__init__(f"row {row}, {field}: {reason}")
+
+
+class RosterError(ItgenError):
+    """A roster with bad rows: every problem, with row numbers, at once."""
+
+    def __init__(self, path: str, errors: list[RowError]) -> None:
+        self.path, self.errors = path, errors
+        lines = "\n".join(f"  {path}: {error}" for error in errors)
+        super().__init__(f"{path}: {len(errors)} bad row(s); nothing was sent\n{lines}")
+
+
+class DeploymentError(ItgenError):
+    """No usable deployment for this network, or one that must not be replaced."""
+
+
+class NodeUnavailable(ItgenError):
+    """The node stopped answering in the middle of a run."""
+
+    def __init__(self, detail: str, resume: str) -> None:
+        super().__init__(
+            f"the node stopped answering ({detail}). Nothing is paid twice: run\n    {resume}\n"
+            "again when the node is back; it resumes from the journal."
+        )

@@ -1,0 +1,31 @@
+"""Amounts as people type them (``450``, ``12.5``) to and from a token's base units."""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+
+from itgen_chain.exceptions import AmountError
+
+
+def to_base_units(text: str | int | Decimal, decimals: int) -> int:
+    """``"12.5"`` with 6 decimals is ``12_500_000``. Refuses negatives and excess precision."""
+    try:
+        value = Decimal(str(text).strip().replace("_", "").replace(",", ""))
+    except InvalidOperation:
+        raise AmountError(str(text), "not a number") from None
+    if not value.is_finite() or value < 0:
+        raise AmountError(str(text), "must be a non-negative number")
+    scaled = value.scaleb(decimals)
+    if scaled != scaled.to_integral_value():
+        raise AmountError(str(text), f"has more than {decimals} decimal places")
+    return int(scaled)
+
+
+def to_tokens(base_units: int, decimals: int) -> Decimal:
+    """Base units back to tokens, exactly."""
+    return Decimal(base_units).scaleb(-decimals)
+
+
+def format_tokens(base_units: int, decimals: int, places: int = 2) -> str:
+    """``993850000000000000000000`` with 18 decimals reads ``993,850.00``."""
+    return f"{to_tokens(base_units, decimals):,.{places}f}"

@@ -1,0 +1,279 @@
+"""A client over a deployed ScholarshipEscrow: checks before sending, batching, resume.
+
+The plan is made from the chain: every row is checked against the course table, the
+registrar's standing and the escrow's balance, and rows already paid are skipped. Every
+batch is simulated with ``eth_call`` before it is signed, and journalled before it is sent.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from itgen_chain.attestations import Attestation, Milestone, SignedAttestation
+from itgen_chain.exceptions import ItgenError, NodeUnavailable, RosterError, RowError
+from itgen_chain.journal import Journal
+from itgen_chain.roster import RosterRow
+
+RPC_BATCH = 200
+
+
+@dataclass
+class Item:
+    """A row that will be paid, with its amount; `signed` when relayed."""
+
+    row: int
+    attestation: Attestation
+    amount: int
+    signed: SignedAttestation | None = None
+
+    def as_call_argument(self) -> tuple:
+        return self.signed.as_tuple() if self.signed else self.attestation.as_tuple()
+
+
+@dataclass
+class Plan:
+    to_send: list[Item] = field(default_factory=list)
+    skipped: list[int] = field(default_factory=list)
+
+    @property
+    def total(self) -> int:
+        return sum(item.amount for item in self.to_send)
+
+    def batches(self, size: int) -> list[list[Item]]:
+        return [self.to_send[i : i + size] for i in range(0, len(self.to_send), size)]
+
+
+def batched_calls(web3: Any, calls: Sequence[Any]) -> list[Any]:
+    """Many contract reads in JSON-RPC batches (one round trip per RPC_BATCH reads)."""
+    results: list[Any] = []
+    for start in range(0, len(calls), RPC_BATCH):
+        with web3.batch_requests() as batch:
+            for call in calls[start : start + RPC_BATCH]:
+                batch.add(call)
+            results.extend(batch.execute())
+    return results
+
+
+class EscrowClient:
+    def __init__(self, escrow: Any, token: Any, provider: Any) -> None:
+        self.escrow = escrow
+        self.token = token
+        self.provider = provider
+        self.web3 = provider.web3
+        abi = [entry.model_dump(mode="json", by_alias=True) for entry in escrow.contract_type.abi]
+        self.w3_escrow = self.web3.eth.contract(escrow.address, abi=abi)
+
+    # ------------------------------------------------------------------ planning
+
+    def plan(
+        self,
+        path: str,
+        rows: Sequence[RosterRow],
+        registrars: Callable[[int], str] | str,
+        signed: dict[int, SignedAttestation] | None = None,
+    ) -> Plan:
+        """Checks every row against the chain; raises RosterError listing every bad row."""
+        errors: list[RowError] = []
+        courses = self._courses({row.attestation.course_id for row in rows})
+        paid = self._paid([row.attestation for row in rows])
+        forbidden = {self.escrow.address.lower(), self.token.address.lower()}
+        plan = Plan()
+        spend: dict[str, int] = {}
+        for row, is_paid in zip(rows, paid, strict=True):
+            att = row.attestation
+            registration, completion, active = courses[att.course_id]
+            amount = registration if att.milestone == Milestone.REGISTRATION else completion
+            if att.payee.lower() in forbidden:
+                errors.append(
+                    RowError(row.row, "payee", "the escrow or the token cannot be a payee")
+                )
+            elif not active:
+                errors.append(
+                    RowError(row.row, "course", f"course {att.course_id} is unknown or inactive")
+                )
+            elif amount == 0:
+                errors.append(
+                    RowError(
+                        row.row,
+                        "milestone",
+                        f"course {att.course_id} pays nothing on {att.milestone.name.lower()}",
+                    )
+                )
+            elif is_paid:
+                plan.skipped.append(row.row)
+            else:
+                registrar = registrars if isinstance(registrars, str) else registrars(row.row)
+                spend[registrar] = spend.get(registrar, 0) + amount
+                plan.to_send.append(Item(row.row, att, amount, (signed or {}).get(row.row)))
+        errors.extend(self._check_registrars(spend))
+        balance = self.token.balanceOf(self.escrow)
+        if plan.total > balance:
+            errors.append(
+                RowError(0, "total", f"{plan.total} base units needed, the escrow holds {balance}")
+            )
+        if errors:
+            raise RosterError(path, errors)
+        return plan
+
+    def _courses(self, ids: set[int]) -> dict[int, tuple[int, int, bool]]:
+        ordered = sorted(ids)
+        results = batched_calls(self.web3, [self.w3_escrow.functions.course(i) for i in ordered])
+        return {i: tuple(r) for i, r in zip(ordered, results, strict=True)}
+
+    def _paid(self, attestations: Sequence[Attestation]) -> list[bool]:
+        calls = [
+            self.w3_escrow.functions.isPaid(a.student_id, int(a.milestone)) for a in attestations
+        ]
+        return batched_calls(self.web3, calls)
+
+    def _check_registrars(self, spend: dict[str, int]) -> Iterator[RowError]:
+        now = self.provider.get_block("latest").timestamp
+        for registrar, total in spend.items():
+            allowance, released, expiry, active = self.escrow.registrar(registrar)
+            if not active:
+                yield RowError(0, "registrar", f"{registrar} is not an active registrar")
+            elif now > expiry:
+                yield RowError(0, "registrar", f"{registrar} expired at {expiry}")
+            elif released + total > allowance:
+                yield RowError(
+                    0,
+                    "total",
+                    f"{total} base units exceed the remaining allowance {max(allowance - released, 0)} of {registrar}",
+                )
+
+    # ------------------------------------------------------------------ sending
+
+    def settle(self, journal: Journal, wait: float = 60.0) -> int:
+        """Settles what an interrupted run left in flight; returns how many it settled."""
+        settled = 0
+        for entry in journal.unsettled():
+            receipt = self._receipt(entry["hash"])
+            if receipt is None:
+                nonce = self.web3.eth.get_transaction_count(entry["sender"])
+                if nonce <= entry["nonce"]:
+                    self._broadcast(bytes.fromhex(entry["raw"]))
+                    receipt = self._wait(entry["hash"], wait)
+            status = (
+                "mined" if receipt is not None and receipt["status"] == 1 else "dropped-or-failed"
+            )
+            journal.append(event="settled", hash=entry["hash"], status=status)
+            settled += 1
+        return settled
+
+    def send(
+        self,
+        plan: Plan,
+        sender: Any,
+        journal: Journal,
+        batch_size: int,
+        by_sig: bool,
+        legacy_gas: bool,
+        progress: Callable[[int], None] = lambda n: None,
+    ) -> list[str]:
+        """Simulates, journals, sends and waits for each batch in turn; returns tx hashes."""
+        hashes = []
+        method = self.escrow.attestBatchBySig if by_sig else self.escrow.attestBatch
+        for batch in plan.batches(batch_size):
+            arguments = [item.as_call_argument() for item in batch]
+            self.simulate(method, arguments, sender)
+            nonce = self.web3.eth.get_transaction_count(sender.address, "pending")
+            fees: dict[str, Any] = {"nonce": nonce}
+            if legacy_gas:
+                fees.update(type=0, gas_price=self.web3.eth.gas_price)
+            txn = method.as_transaction(arguments, sender=sender, **fees)
+            signed = sender.sign_transaction(txn)
+            raw = signed.serialize_transaction()
+            tx_hash = "0x" + _keccak(raw).hex()
+            journal.append(
+                event="sending",
+                hash=tx_hash,
+                nonce=nonce,
+                sender=sender.address,
+                raw=raw.hex(),
+                items=[
+                    [item.attestation.student_id.hex(), int(item.attestation.milestone)]
+                    for item in batch
+                ],
+            )
+            self._broadcast(raw)
+            receipt = self._wait(tx_hash, 120)
+            if receipt is None or receipt["status"] != 1:
+                raise ItgenError(
+                    f"transaction {tx_hash} failed or was not mined; run again to resume"
+                )
+            journal.append(event="settled", hash=tx_hash, status="mined")
+            hashes.append(tx_hash)
+            progress(len(batch))
+        return hashes
+
+    def simulate(self, method: Any, arguments: list, sender: Any) -> None:
+        """eth_call the batch first; a revert is explained in words, nothing is sent."""
+        try:
+            method.call(arguments, sender=sender)
+        except Exception as error:  # ape raises its ContractLogicError subclasses here
+            if _is_connection_error(error):
+                raise
+            raise ItgenError(f"the batch would revert, nothing was sent: {error}") from error
+
+    def _broadcast(self, raw: bytes) -> None:
+        try:
+            self.web3.eth.send_raw_transaction(raw)
+        except Exception as error:
+            text = str(error).lower()
+            if "already known" in text or "nonce too low" in text or "already imported" in text:
+                return
+            raise
+
+    def _receipt(self, tx_hash: str) -> Any:
+        try:
+            return self.web3.eth.get_transaction_receipt(tx_hash)
+        except Exception as error:
+            if _is_connection_error(error):
+                raise
+            return None
+
+    def _wait(self, tx_hash: str, timeout: float) -> Any:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if (receipt := self._receipt(tx_hash)) is not None:
+                return receipt
+            time.sleep(0.05)
+        return None
+
+
+def _keccak(data: bytes) -> bytes:
+    from eth_utils import keccak
+
+    return keccak(data)
+
+
+def _is_connection_error(error: BaseException) -> bool:
+    import requests
+    from ape.exceptions import ProviderNotConnectedError
+
+    seen: BaseException | None = error
+    while seen is not None:
+        if isinstance(seen, requests.ConnectionError | ProviderNotConnectedError | ConnectionError):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
+def guard_node(resume: str) -> Callable:
+    """Turns a lost node into NodeUnavailable naming the command that resumes."""
+
+    def wrap(function: Callable) -> Callable:
+        def inner(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return function(*args, **kwargs)
+            except Exception as error:
+                if _is_connection_error(error):
+                    raise NodeUnavailable(type(error).__name__, resume) from error
+                raise
+
+        return inner
+
+    return wrap

@@ -1,0 +1,227 @@
+"""The work behind the attest, sign and relay scripts, callable from Python too."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+
+from itgen_chain.amounts import format_tokens
+from itgen_chain.attestations import Attestation, Milestone, SignedAttestation, recover, typed_data
+from itgen_chain.cli import confirm_or_stop, connect
+from itgen_chain.escrow import EscrowClient, Plan, guard_node
+from itgen_chain.exceptions import ItgenError, RosterError, RowError
+from itgen_chain.journal import Journal
+from itgen_chain.roster import read_roster
+
+
+def _network_choice(network: Any) -> str:
+    from ape import chain
+
+    net = chain.provider.network
+    return (
+        getattr(network, "choice", None) or f"{net.ecosystem.name}:{net.name}:{chain.provider.name}"
+    )
+
+
+def _describe(plan: Plan, decimals: int, batch_size: int, echo: Any) -> None:
+    echo(
+        f"{len(plan.to_send)} to pay ({format_tokens(plan.total, decimals)} tokens) in "
+        f"{len(plan.batches(batch_size))} transaction(s); {len(plan.skipped)} already paid, skipped"
+    )
+
+
+def _dry_run(
+    client: EscrowClient, plan: Plan, sender: Any, batch_size: int, by_sig: bool, echo: Any
+) -> None:
+    from ape import chain
+
+    batches = plan.batches(batch_size)
+    if not batches:
+        echo("nothing to send")
+        return
+    method = client.escrow.attestBatchBySig if by_sig else client.escrow.attestBatch
+    gas = sum(
+        method.estimate_gas_cost([i.as_call_argument() for i in b], sender=sender)
+        for b in batches[:1]
+    )
+    total_gas = gas * len(batches)
+    price = chain.provider.web3.eth.gas_price
+    fee = chain.provider.network.ecosystem.fee_token_symbol
+    echo(
+        f"dry run: about {total_gas:,} gas at {price / 1e9:.2f} gwei = "
+        f"{total_gas * price / 1e18:.6f} {fee}; nothing sent"
+    )
+
+
+def _send(client, plan, sender, batch_size, by_sig, legacy_gas, journal, echo) -> None:
+    with click.progressbar(length=len(plan.to_send), label="attesting") as bar:
+        hashes = client.send(plan, sender, journal, batch_size, by_sig, legacy_gas, bar.update)
+    echo(f"paid {len(plan.to_send)} in {len(hashes)} transaction(s)")
+
+
+def attest(
+    path: Path,
+    account: Any,
+    *,
+    batch_size: int,
+    dry_run: bool,
+    yes: bool,
+    network: Any = None,
+    echo: Any = click.echo,
+) -> Plan:
+    """Validates ROSTER against the chain and pays it in batches as the registrar `account`."""
+    from ape import chain
+
+    resume = f"ape run attest {path} --network {_network_choice(network)} --account {account.alias}"
+
+    @guard_node(resume)
+    def run() -> Plan:
+        conn = connect()
+        client = EscrowClient(conn.escrow, conn.token, chain.provider)
+        journal = Journal.for_run(chain.chain_id, conn.escrow.address, account.address)
+        if settled := client.settle(journal):
+            echo(f"settled {settled} transaction(s) left by an interrupted run")
+        rows = read_roster(path, conn.deployment.salt)
+        plan = client.plan(str(path), rows, account.address)
+        _describe(plan, conn.decimals, batch_size, echo)
+        if dry_run:
+            _dry_run(client, plan, account, batch_size, False, echo)
+            return plan
+        if plan.to_send:
+            confirm_or_stop(f"Release {format_tokens(plan.total, conn.decimals)} tokens?", yes)
+            _send(client, plan, account, batch_size, False, conn.legacy_gas, journal, echo)
+        return plan
+
+    return run()
+
+
+def sign(path: Path, account: Any, out: Path, *, valid_days: int, echo: Any = click.echo) -> int:
+    """Signs every row of ROSTER (EIP-712) with the registrar's key into a file to hand over."""
+    from ape import chain
+    from eth_account.messages import encode_typed_data
+
+    conn = connect()
+    rows = read_roster(path, conn.deployment.salt)
+    client = EscrowClient(conn.escrow, conn.token, chain.provider)
+    client.plan(str(path), rows, account.address)  # the same checks a relayer will make
+    deadline = chain.pending_timestamp + valid_days * 86_400
+    entries = []
+    with click.progressbar(rows, label="signing") as bar:
+        for row in bar:
+            message = encode_typed_data(
+                full_message=typed_data(
+                    row.attestation, deadline, chain.chain_id, conn.escrow.address
+                )
+            )
+            signature = account.sign_message(message)
+            entries.append(
+                {
+                    "row": row.row,
+                    "studentId": "0x" + row.attestation.student_id.hex(),
+                    "payee": row.attestation.payee,
+                    "courseId": row.attestation.course_id,
+                    "milestone": row.attestation.milestone.name.lower(),
+                    "signature": "0x" + signature.encode_rsv().hex(),
+                }
+            )
+    document = {
+        "format": "itgen-chain/signed-attestations/1",
+        "chainId": chain.chain_id,
+        "escrow": conn.escrow.address,
+        "registrar": account.address,
+        "deadline": deadline,
+        "attestations": entries,
+    }
+    out.write_text(json.dumps(document, indent=1) + "\n")
+    echo(f"signed {len(entries)} attestation(s) valid until {deadline}; wrote {out}")
+    return len(entries)
+
+
+def read_signed(path: Path, chain_id: int, escrow: str) -> list[tuple[int, SignedAttestation, str]]:
+    """Reads a signed file: each row, its signed attestation and the address it recovers to."""
+    document = json.loads(Path(path).read_text())
+    if document.get("chainId") != chain_id or document.get("escrow", "").lower() != escrow.lower():
+        raise ItgenError(
+            f"{path} was signed for chain {document.get('chainId')} escrow {document.get('escrow')}, "
+            f"not chain {chain_id} escrow {escrow}"
+        )
+    signed = []
+    for entry in document["attestations"]:
+        attestation = Attestation(
+            bytes.fromhex(entry["studentId"].removeprefix("0x")),
+            entry["payee"],
+            int(entry["courseId"]),
+            Milestone.parse(entry["milestone"]),
+        )
+        item = SignedAttestation(
+            attestation,
+            int(document["deadline"]),
+            bytes.fromhex(entry["signature"].removeprefix("0x")),
+        )
+        try:
+            signer = recover(item, chain_id, escrow)
+        except ValueError as error:
+            signer = f"invalid: {error}"
+        signed.append((int(entry["row"]), item, signer))
+    return signed
+
+
+def relay(
+    path: Path,
+    account: Any,
+    *,
+    batch_size: int,
+    dry_run: bool,
+    yes: bool,
+    network: Any = None,
+    echo: Any = click.echo,
+) -> Plan:
+    """Submits a signed file from any funded account, after checking every signature."""
+    from ape import chain
+
+    resume = f"ape run relay {path} --network {_network_choice(network)} --account {account.alias}"
+
+    @guard_node(resume)
+    def run() -> Plan:
+        from itgen_chain.roster import RosterRow
+
+        conn = connect()
+        client = EscrowClient(conn.escrow, conn.token, chain.provider)
+        journal = Journal.for_run(chain.chain_id, conn.escrow.address, account.address)
+        if settled := client.settle(journal):
+            echo(f"settled {settled} transaction(s) left by an interrupted run")
+        entries = read_signed(path, chain.chain_id, conn.escrow.address)
+        now = chain.provider.get_block("latest").timestamp
+        errors, signers = [], {}
+        for row, item, signer in entries:
+            if signer.startswith("invalid"):
+                errors.append(RowError(row, "signature", signer))
+                continue
+            standing = conn.escrow.registrar(signer)
+            if not standing.active or now > standing.expiry:
+                errors.append(
+                    RowError(row, "signature", f"recovers to {signer}, not a current registrar")
+                )
+            elif now > item.deadline:
+                errors.append(RowError(row, "signature", f"expired at {item.deadline}"))
+            signers[row] = signer
+        if errors:
+            raise RosterError(str(path), errors)
+        rows = [RosterRow(row, item.attestation) for row, item, _ in entries]
+        signed = {row: item for row, item, _ in entries}
+        plan = client.plan(str(path), rows, signers.__getitem__, signed)
+        _describe(plan, conn.decimals, batch_size, echo)
+        if dry_run:
+            _dry_run(client, plan, account, batch_size, True, echo)
+            return plan
+        if plan.to_send:
+            confirm_or_stop(
+                f"Relay {format_tokens(plan.total, conn.decimals)} tokens of scholarships?", yes
+            )
+            _send(client, plan, account, batch_size, True, conn.legacy_gas, journal, echo)
+        return plan
+
+    return run()

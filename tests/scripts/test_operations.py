@@ -1,0 +1,189 @@
+"""The operator commands' work on anvil: attest from a roster, sign and relay, resume."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import pytest
+
+from itgen_chain import operations
+from itgen_chain.deploying import deploy
+from itgen_chain.escrow import EscrowClient
+from itgen_chain.exceptions import RosterError
+from itgen_chain.journal import Journal
+from itgen_chain.roster import read_roster
+
+DAY = 86_400
+UNIT = 10**18
+
+
+def wallet(n: int) -> str:
+    from eth_utils import to_checksum_address
+
+    return to_checksum_address(f"0x{0xCAFE0000 + n:040x}")
+
+
+def write_roster(path, rows):
+    with path.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["student_ref", "payee", "course", "milestone"])
+        writer.writerows(rows)
+    return path
+
+
+@pytest.fixture
+def program(project, chain, accounts, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    admin, donor, registrar = accounts[0], accounts[1], accounts[2]
+    token = project.BscUsdLike.deploy(sender=admin)
+    end = chain.pending_timestamp + 270 * DAY
+    record = deploy(admin, token.address, donor.address, admin.address, end, force=True)
+    escrow = project.ScholarshipEscrow.at(record.escrow)
+    token.mint(escrow, 10_000 * UNIT, sender=admin)
+    escrow.setCourse(1, 450 * UNIT, 50 * UNIT, True, sender=admin)
+    escrow.setCourse(2, 300 * UNIT, 0, False, sender=admin)
+    escrow.setRegistrar(registrar, 5_000 * UNIT, end, sender=admin)
+    return escrow, token, registrar, record
+
+
+def test_bad_rows_are_all_reported_with_row_and_field(tmp_path):
+    from eth_utils import to_checksum_address
+
+    good = wallet(1)
+    bad_checksum = good[:2] + good[2:].swapcase() if good != good.lower() else good
+    bad_checksum = to_checksum_address(good).replace("C", "c", 1).replace("a", "A", 1)
+    path = write_roster(
+        tmp_path / "r.csv",
+        [
+            ["s-1", "0x123", "1", "registration"],
+            ["s-2", bad_checksum, "1", "registration"],
+            ["s-3", "0x" + "00" * 20, "1", "registration"],
+            ["s-4", wallet(4), "1", "graduation"],
+            ["s-5", wallet(5), "one", "registration"],
+            ["S-6", wallet(6), "1", "registration"],
+            [" s-6 ", wallet(7), "1", "registration"],
+        ],
+    )
+    with pytest.raises(RosterError) as caught:
+        read_roster(path, b"salt")
+    found = {(e.row, e.field) for e in caught.value.errors}
+    assert found == {
+        (2, "payee"),
+        (3, "payee"),
+        (4, "payee"),
+        (5, "milestone"),
+        (6, "course"),
+        (8, "student_ref"),
+    }
+    assert "s-6" not in str(caught.value).lower()  # no student reference in messages
+
+
+def test_chain_checks_report_course_payee_and_allowance(program, tmp_path):
+    escrow, token, registrar, _ = program
+    path = write_roster(
+        tmp_path / "r.csv",
+        [
+            ["a", wallet(1), "2", "registration"],
+            ["b", wallet(2), "9", "registration"],
+            ["c", escrow.address, "1", "registration"],
+            ["d", token.address, "1", "registration"],
+        ]
+        + [[f"x{n}", wallet(10 + n), "1", "registration"] for n in range(12)],
+    )
+    with pytest.raises(RosterError) as caught:
+        operations.attest(path, registrar, batch_size=10, dry_run=False, yes=True)
+    found = {(e.row, e.field) for e in caught.value.errors}
+    assert {(2, "course"), (3, "course"), (4, "payee"), (5, "payee"), (0, "total")} <= found
+    assert token.balanceOf(wallet(10)) == 0
+
+
+def test_attest_pays_then_a_second_run_pays_nobody_twice(program, tmp_path):
+    escrow, token, registrar, _ = program
+    rows = [[f"student-{n}", wallet(n), "1", "registration"] for n in range(7)]
+    path = write_roster(tmp_path / "r.csv", rows)
+    plan = operations.attest(
+        path, registrar, batch_size=3, dry_run=False, yes=True, echo=lambda *_: None
+    )
+    assert len(plan.to_send) == 7
+    again = operations.attest(
+        path, registrar, batch_size=3, dry_run=False, yes=True, echo=lambda *_: None
+    )
+    assert again.to_send == [] and len(again.skipped) == 7
+    assert sum(token.balanceOf(wallet(n)) for n in range(7)) == 7 * 450 * UNIT
+    assert escrow.registrar(registrar).released == 7 * 450 * UNIT
+
+
+def test_dry_run_sends_nothing(program, tmp_path):
+    escrow, token, registrar, _ = program
+    path = write_roster(tmp_path / "r.csv", [["a", wallet(1), "1", "registration"]])
+    said = []
+    operations.attest(path, registrar, batch_size=3, dry_run=True, yes=True, echo=said.append)
+    assert token.balanceOf(wallet(1)) == 0
+    assert any("dry run" in line and "gas" in line for line in said)
+
+
+@pytest.mark.parametrize(
+    "broadcast", [False, True], ids=["killed-before-send", "killed-before-receipt"]
+)
+def test_run_killed_mid_batch_resumes_without_double_payment(program, tmp_path, chain, broadcast):
+    """A run journals a batch, then dies before broadcasting it (or before its receipt)."""
+    escrow, token, registrar, record = program
+    path = write_roster(
+        tmp_path / "r.csv", [[f"k-{n}", wallet(n), "1", "registration"] for n in range(5)]
+    )
+    client = EscrowClient(escrow, token, chain.provider)
+    plan = client.plan(str(path), read_roster(path, record.salt), registrar.address)
+    journal = Journal.for_run(chain.chain_id, escrow.address, registrar.address)
+    first = plan.batches(2)[0]
+    nonce = chain.provider.web3.eth.get_transaction_count(registrar.address)
+    txn = escrow.attestBatch.as_transaction(
+        [i.as_call_argument() for i in first], sender=registrar, nonce=nonce
+    )
+    raw = registrar.sign_transaction(txn).serialize_transaction()
+    from eth_utils import keccak
+
+    journal.append(
+        event="sending",
+        hash="0x" + keccak(raw).hex(),
+        nonce=nonce,
+        sender=registrar.address,
+        raw=raw.hex(),
+        items=[],
+    )
+    if broadcast:
+        chain.provider.web3.eth.send_raw_transaction(raw)
+    operations.attest(path, registrar, batch_size=2, dry_run=False, yes=True, echo=lambda *_: None)
+    assert [token.balanceOf(wallet(n)) for n in range(5)] == [450 * UNIT] * 5
+    assert escrow.registrar(registrar).released == 5 * 450 * UNIT
+    assert journal.unsettled() == []
+
+
+def test_relay_rejects_a_file_with_one_forged_signature(program, tmp_path, accounts):
+    escrow, token, registrar, _ = program
+    path = write_roster(
+        tmp_path / "r.csv", [[f"r-{n}", wallet(n), "1", "registration"] for n in range(4)]
+    )
+    signed = tmp_path / "signed.json"
+    operations.sign(path, registrar, signed, valid_days=10, echo=lambda *_: None)
+    document = json.loads(signed.read_text())
+    document["attestations"][2]["payee"] = accounts[7].address  # redirected to a thief
+    signed.write_text(json.dumps(document))
+    with pytest.raises(RosterError) as caught:
+        operations.relay(signed, accounts[8], batch_size=10, dry_run=False, yes=True)
+    assert [(e.row, e.field) for e in caught.value.errors] == [(4, "signature")]
+    assert all(token.balanceOf(wallet(n)) == 0 for n in range(4))
+
+
+def test_relay_pays_a_signed_file_as_the_signing_registrar(program, tmp_path, accounts):
+    escrow, token, registrar, _ = program
+    path = write_roster(
+        tmp_path / "r.csv", [[f"g-{n}", wallet(n), "1", "registration"] for n in range(4)]
+    )
+    signed = tmp_path / "signed.json"
+    operations.sign(path, registrar, signed, valid_days=10, echo=lambda *_: None)
+    assert "g-1" not in signed.read_text()
+    operations.relay(
+        signed, accounts[8], batch_size=3, dry_run=False, yes=True, echo=lambda *_: None
+    )
+    assert escrow.registrar(registrar).released == 4 * 450 * UNIT
