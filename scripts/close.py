@@ -1,0 +1,29 @@
+"""After the program end: return what is left to the donor (admin or donor).
+
+ape run close --account admin
+"""
+
+from __future__ import annotations
+
+import click
+from ape.cli import ConnectedProviderCommand, account_option, network_option
+
+from itgen_chain.cli import confirm_or_stop, dry_run_option, yes_option
+
+
+@click.command(cls=ConnectedProviderCommand)
+@network_option()
+@account_option()
+@dry_run_option
+@yes_option
+def cli(network, account, dry_run, yes) -> None:
+    """Reclaim the escrow's balance to the donor once the program has ended."""
+    from itgen_chain.cli import connect
+
+    conn = connect()
+    balance = conn.escrow.budget()
+    click.echo(f"reclaim {balance / 10**conn.decimals:,.2f} tokens to donor {conn.escrow.donor()}")
+    if dry_run:
+        return
+    confirm_or_stop("Reclaim?", yes)
+    conn.escrow.reclaim(sender=account)

@@ -1,0 +1,25 @@
+"""Pause or resume releases (pauser role to pause, admin to resume).
+
+ape run pause on --account admin      ape run pause off --account admin
+"""
+
+from __future__ import annotations
+
+import click
+from ape.cli import ConnectedProviderCommand, account_option, network_option
+
+
+@click.command(cls=ConnectedProviderCommand)
+@network_option()
+@account_option()
+@click.argument("state", type=click.Choice(["on", "off"]))
+def cli(network, account, state) -> None:
+    """on: stop all releases now. off: resume them."""
+    from itgen_chain.cli import connect
+
+    conn = connect()
+    if state == "on":
+        conn.escrow.pause(sender=account)
+    else:
+        conn.escrow.unpause(sender=account)
+    click.echo(f"releases {'paused' if conn.escrow.paused() else 'running'}")

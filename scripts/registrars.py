@@ -1,0 +1,72 @@
+"""Manage registrars: add, change allowance or expiry, remove, list.
+
+ape run registrars add 0xABC... --allowance 200000 --expiry 2027-08-31 --account admin
+"""
+
+from __future__ import annotations
+
+import click
+from ape.cli import ConnectedProviderCommand, account_option, network_option
+
+from itgen_chain.cli import confirm_or_stop, parse_amount, parse_time, yes_option
+
+
+@click.group()
+def cli() -> None:
+    """Registrars of the escrow."""
+
+
+@cli.command(name="set", cls=ConnectedProviderCommand)
+@network_option()
+@account_option()
+@click.argument("registrar")
+@click.option(
+    "--allowance", callback=parse_amount, required=True, help="Most it may release in total."
+)
+@click.option("--expiry", callback=parse_time, required=True, help="Date (UTC) or unix time.")
+@yes_option
+def set_registrar(network, account, registrar, allowance, expiry, yes) -> None:
+    """Add REGISTRAR or change its allowance and expiry."""
+    from itgen_chain.cli import connect
+
+    conn = connect()
+    click.echo(f"registrar {registrar}: allowance {allowance} tokens, expiry {expiry}")
+    confirm_or_stop("Set?", yes)
+    conn.escrow.setRegistrar(registrar, conn.amount(allowance), expiry, sender=account)
+
+
+cli.add_command(set_registrar, name="add")
+
+
+@cli.command(cls=ConnectedProviderCommand)
+@network_option()
+@account_option()
+@click.argument("registrar")
+@yes_option
+def remove(network, account, registrar, yes) -> None:
+    """Remove REGISTRAR: it can release nothing afterwards."""
+    from itgen_chain.cli import connect
+
+    conn = connect()
+    confirm_or_stop(f"Remove registrar {registrar}?", yes)
+    conn.escrow.removeRegistrar(registrar, sender=account)
+
+
+@cli.command(name="list", cls=ConnectedProviderCommand)
+@network_option()
+@click.argument("registrars", nargs=-1)
+def list_registrars(network, registrars) -> None:
+    """Show allowance, released and expiry of REGISTRARS (default: all ever set)."""
+    from itgen_chain.cli import connect
+
+    conn = connect()
+    if not registrars:
+        logs = conn.escrow.RegistrarSet.query("registrar", start_block=conn.deployment.block)
+        registrars = sorted(set(logs["registrar"]))
+    for address in registrars:
+        allowance, released, expiry, active = conn.escrow.registrar(address)
+        unit = 10**conn.decimals
+        click.echo(
+            f"{address}  allowance {allowance / unit:>14,.2f}  released {released / unit:>14,.2f}  "
+            f"expiry {expiry}  {'active' if active else 'removed'}"
+        )
