@@ -66,9 +66,10 @@ contract ScholarshipEscrow is IScholarshipEscrow, AccessControl, ReentrancyGuard
     /// @inheritdoc IScholarshipEscrow
     function attest(Attestation calldata attestation) external nonReentrant returns (uint256 amount) {
         _requireOpen();
-        Spender memory spender = _loadRegistrar(msg.sender);
+        Registrar storage entry = _registrars[msg.sender];
+        Spender memory spender = _spender(entry, msg.sender);
         amount = _record(attestation, 0, spender);
-        _storeReleased(spender);
+        entry.released = uint96(spender.released);
         // A single payout past the balance is refused by the token itself (SafeERC20
         // reverts on a false return too); the explicit budget check is kept for batches.
         _token.safeTransfer(attestation.payee, amount);
@@ -296,6 +297,15 @@ contract ScholarshipEscrow is IScholarshipEscrow, AccessControl, ReentrancyGuard
         if (!entry.active) revert EscrowNotRegistrar(account);
         if (block.timestamp > entry.expiry) revert EscrowRegistrarExpired(account, entry.expiry);
         return Spender(account, entry.allowance, entry.released);
+    }
+
+    /// @dev The registrar calling directly, from its storage entry.
+    function _spender(Registrar storage entry, address account) private view returns (Spender memory) {
+        (uint256 allowance, uint256 released, uint256 expiry, bool active) =
+            (entry.allowance, entry.released, entry.expiry, entry.active);
+        if (!active) revert EscrowNotRegistrar(account);
+        if (block.timestamp > expiry) revert EscrowRegistrarExpired(account, expiry);
+        return Spender(account, allowance, released);
     }
 
     /// @dev The registrar that signed item `index`.
