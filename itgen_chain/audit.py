@@ -1,0 +1,245 @@
+"""Reconciliation and the audit report, from the index and one balance read from the chain.
+
+The books: funded + direct transfers in = released + reclaimed + balance, where the
+balance is the escrow's token balance at the indexed block. Every figure is given in base
+units (strings, exact) and in tokens.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import sqlite3
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from itgen_chain.amounts import to_tokens
+
+EXPLORERS = {
+    56: "https://bscscan.com/tx/",
+    97: "https://testnet.bscscan.com/tx/",
+    1: "https://etherscan.io/tx/",
+}
+MILESTONES = {"0": "registration", "1": "completion"}
+
+
+@dataclass
+class Event:
+    block: int
+    log_index: int
+    tx_hash: str
+    name: str
+    args: dict[str, Any]
+    timestamp: int | None
+
+
+def load_events(database: Path) -> tuple[list[Event], dict[str, str]]:
+    db = sqlite3.connect(database)
+    meta = dict(db.execute("SELECT key, value FROM meta"))
+    rows = db.execute(
+        "SELECT e.block_number, e.log_index, e.tx_hash, e.event, e.args, b.timestamp "
+        "FROM events e LEFT JOIN blocks b ON b.number = e.block_number "
+        "ORDER BY e.block_number, e.log_index"
+    ).fetchall()
+    db.close()
+    return [Event(r[0], r[1], r[2], r[3], json.loads(r[4]), r[5]) for r in rows], meta
+
+
+def money(base_units: int, decimals: int) -> dict[str, str]:
+    return {"base_units": str(base_units), "tokens": _plain_decimal(base_units, decimals)}
+
+
+def _plain_decimal(base_units: int, decimals: int) -> str:
+    """Exact tokens without trailing zeros: ``123``, ``12.5``."""
+    return format(to_tokens(base_units, decimals).normalize(), "f")
+
+
+def build(
+    database: Path,
+    balance: int,
+    decimals: int,
+    chain_id: int,
+    symbol: str = "USDT",
+    roster: list[tuple[int, bytes, int]] | None = None,
+) -> dict[str, Any]:
+    """The audit as a dict (the content of audit.json)."""
+    events, meta = load_events(database)
+    escrow = meta["escrow"]
+    explorer = EXPLORERS.get(chain_id)
+    funded = released = reclaimed = transfers_in = transfers_out = 0
+    funded_by_tx: dict[str, int] = defaultdict(int)
+    out_by_tx: dict[str, int] = defaultdict(int)
+    paid_out_by_tx: dict[str, int] = defaultdict(int)
+    in_by_tx: dict[str, int] = defaultdict(int)
+    payouts, allowances = [], {}
+    per_registrar: dict[str, dict[str, int]] = defaultdict(lambda: {"released": 0, "count": 0})
+    per_course: dict[str, dict[str, int]] = defaultdict(lambda: {"released": 0, "count": 0})
+    per_milestone: dict[str, dict[str, int]] = defaultdict(lambda: {"released": 0, "count": 0})
+    per_day: dict[str, dict[str, int]] = defaultdict(lambda: {"released": 0, "count": 0})
+    paid_keys: dict[tuple[str, str], int] = defaultdict(int)
+    for event in events:
+        a = event.args
+        if event.name == "Funded":
+            funded += int(a["amount"])
+            funded_by_tx[event.tx_hash] += int(a["amount"])
+        elif event.name == "ScholarshipReleased":
+            amount = int(a["amount"])
+            released += amount
+            paid_out_by_tx[event.tx_hash] += amount
+            day = datetime.fromtimestamp(event.timestamp or 0, UTC).date().isoformat()
+            milestone = MILESTONES.get(str(a["milestone"]), str(a["milestone"]))
+            for table, key in (
+                (per_registrar, a["registrar"]),
+                (per_course, str(a["courseId"])),
+                (per_milestone, milestone),
+                (per_day, day),
+            ):
+                table[key]["released"] += amount
+                table[key]["count"] += 1
+            paid_keys[(a["studentId"], milestone)] += 1
+            payouts.append(
+                {
+                    "block": event.block,
+                    "time": event.timestamp,
+                    "day": day,
+                    "tx_hash": event.tx_hash,
+                    "url": explorer + event.tx_hash if explorer else None,
+                    "studentId": a["studentId"],
+                    "payee": a["payee"],
+                    "registrar": a["registrar"],
+                    "courseId": int(a["courseId"]),
+                    "milestone": milestone,
+                    **_amount_fields(amount, decimals),
+                }
+            )
+        elif event.name == "Reclaimed":
+            reclaimed += int(a["amount"])
+            paid_out_by_tx[event.tx_hash] += int(a["amount"])
+        elif event.name == "RegistrarSet":
+            allowances[a["registrar"]] = int(a["allowance"])
+        elif event.name == "Transfer":
+            value = int(a["value"])
+            if a["to"] == escrow and a["from"] != escrow:
+                transfers_in += value
+                in_by_tx[event.tx_hash] += value
+            elif a["from"] == escrow and a["to"] != escrow:
+                transfers_out += value
+                out_by_tx[event.tx_hash] += value
+    direct = transfers_in - funded
+    differences = []
+    for tx in sorted(set(out_by_tx) | set(paid_out_by_tx)):
+        if out_by_tx[tx] != paid_out_by_tx[tx]:
+            differences.append(
+                {
+                    "tx_hash": tx,
+                    "kind": "transfer out without matching release/reclaim",
+                    "token_transfers": str(out_by_tx[tx]),
+                    "escrow_events": str(paid_out_by_tx[tx]),
+                }
+            )
+    for tx in sorted(funded_by_tx):
+        if in_by_tx[tx] != funded_by_tx[tx]:
+            differences.append(
+                {
+                    "tx_hash": tx,
+                    "kind": "Funded without matching transfer in",
+                    "token_transfers": str(in_by_tx[tx]),
+                    "escrow_events": str(funded_by_tx[tx]),
+                }
+            )
+    reconciled = funded + direct == released + reclaimed + balance and not differences
+    if funded + direct != released + reclaimed + balance:
+        differences.append(
+            {
+                "kind": "books do not balance",
+                "in": str(funded + direct),
+                "out_plus_balance": str(released + reclaimed + balance),
+            }
+        )
+    report = {
+        "reconciled": reconciled,
+        "escrow": escrow,
+        "token": meta["token"],
+        "chain_id": chain_id,
+        "indexed_to_block": int(meta["checkpoint"]),
+        "token_symbol": symbol,
+        "decimals": decimals,
+        "totals": {
+            "funded": money(funded, decimals),
+            "direct_transfers_in": money(direct, decimals),
+            "released": money(released, decimals),
+            "reclaimed": money(reclaimed, decimals),
+            "balance": money(balance, decimals),
+        },
+        "differences": differences,
+        "payout_count": len(payouts),
+        "per_registrar": {
+            r: {**_counts(v, decimals), "allowance": money(allowances.get(r, 0), decimals)}
+            for r, v in sorted(per_registrar.items())
+        },
+        "per_course": {
+            c: _counts(v, decimals) for c, v in sorted(per_course.items(), key=lambda i: int(i[0]))
+        },
+        "per_milestone": {m: _counts(v, decimals) for m, v in sorted(per_milestone.items())},
+        "per_day": {d: _counts(v, decimals) for d, v in sorted(per_day.items())},
+        "paid_twice": [
+            {"studentId": s, "milestone": m} for (s, m), n in paid_keys.items() if n > 1
+        ],
+        "payouts": payouts,
+    }
+    if roster is not None:
+        report["roster"] = cross_check(roster, paid_keys)
+    return report
+
+
+def _counts(values: dict[str, int], decimals: int) -> dict[str, Any]:
+    return {"count": values["count"], "released": money(values["released"], decimals)}
+
+
+def _amount_fields(amount: int, decimals: int) -> dict[str, str]:
+    return {"amount_base_units": str(amount), "amount_tokens": _plain_decimal(amount, decimals)}
+
+
+def cross_check(
+    roster: list[tuple[int, bytes, int]], paid: dict[tuple[str, str], int]
+) -> dict[str, Any]:
+    """Roster rows (row, studentId, milestone) against payouts."""
+    on_roster = {("0x" + sid.hex(), MILESTONES[str(m)]): row for row, sid, m in roster}
+    return {
+        "attested_not_paid": sorted(row for key, row in on_roster.items() if key not in paid),
+        "paid_not_on_roster": [
+            {"studentId": s, "milestone": m} for (s, m) in paid if (s, m) not in on_roster
+        ],
+        "paid_twice": [{"studentId": s, "milestone": m} for (s, m), n in paid.items() if n > 1],
+    }
+
+
+def write(report: dict[str, Any], out: Path) -> dict[str, Path]:
+    """audit.json, payouts.csv and a self-contained audit.html under `out`."""
+    from itgen_chain.report_html import render
+
+    out.mkdir(parents=True, exist_ok=True)
+    paths = {"json": out / "audit.json", "csv": out / "payouts.csv", "html": out / "audit.html"}
+    paths["json"].write_text(json.dumps(report, indent=1) + "\n")
+    with paths["csv"].open("w", newline="") as handle:
+        fields = [
+            "block",
+            "day",
+            "tx_hash",
+            "studentId",
+            "payee",
+            "registrar",
+            "courseId",
+            "milestone",
+            "amount_base_units",
+            "amount_tokens",
+            "url",
+        ]
+        writer = csv.DictWriter(handle, fieldnames=fields, extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(report["payouts"])
+    paths["html"].write_text(render(report))
+    return paths

@@ -1,0 +1,346 @@
+"""Every escrow event, and the token's transfers into and out of the escrow, in SQLite.
+
+- Incremental: each range of blocks is written in one SQLite transaction together with the
+  checkpoint, so a run stopped at any point loses nothing and duplicates nothing.
+- Confirmation depth: only blocks at least ``confirmations`` below the head are indexed.
+- Real RPC limits: ``eth_getLogs`` ranges are capped (``max_range``); a "range too large"
+  or "too many results" error (-32005 and friends) halves the range; a rate limit backs off.
+  An endpoint that refuses ``eth_getLogs`` is reported as such.
+- Reorgs: the hash of every block that had a log and of every checkpoint is kept; when a
+  kept hash no longer matches the chain, everything after the fork point is rolled back
+  and indexed again.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from eth_abi import decode as abi_decode
+from eth_utils import event_abi_to_log_topic, to_checksum_address
+
+from itgen_chain.exceptions import ItgenError
+
+TRANSFER_TOPIC = "0xddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef"
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS blocks (number INTEGER PRIMARY KEY, hash TEXT NOT NULL, timestamp INTEGER);
+CREATE TABLE IF NOT EXISTS events (
+    block_number INTEGER NOT NULL,
+    log_index INTEGER NOT NULL,
+    tx_hash TEXT NOT NULL,
+    contract TEXT NOT NULL,
+    event TEXT NOT NULL,
+    args TEXT NOT NULL,
+    PRIMARY KEY (block_number, log_index)
+);
+CREATE INDEX IF NOT EXISTS events_by_name ON events (event);
+"""
+RANGE_ERRORS = ("-32005", "range", "too many", "limit", "exceed", "response size", "10000 results")
+RATE_ERRORS = ("429", "rate", "-32029", "too many requests", "capacity")
+REFUSED_ERRORS = (
+    "-32601",
+    "method not found",
+    "not supported",
+    "not available",
+    "unsupported method",
+)
+
+
+class IndexerError(ItgenError):
+    """The indexer cannot go on, with the reason in words."""
+
+
+@dataclass
+class IndexerSettings:
+    """How the indexer talks to the node."""
+
+    max_range: int = 5_000
+    """The widest ``eth_getLogs`` block range asked for (BNB Chain providers cap at 5,000)."""
+    min_range: int = 1
+    """Below this, a "range too large" error is final."""
+    confirmations: int = 0
+    """Blocks below the head that are not yet indexed (15 is a safe choice on BNB Chain)."""
+    retries: int = 6
+    """Tries per request on rate limits, with exponential backoff."""
+    backoff: float = 0.5
+    """The first backoff, in seconds; doubled on each retry."""
+
+
+class EventDecoder:
+    """Decodes raw logs of the escrow's ABI and the token's Transfer, without web3's overhead."""
+
+    def __init__(self, escrow_abi: list[dict[str, Any]]) -> None:
+        self.by_topic: dict[str, tuple[str, list, list]] = {}
+        for entry in escrow_abi:
+            if entry.get("type") != "event" or entry.get("anonymous"):
+                continue
+            topic = "0x" + event_abi_to_log_topic(entry).hex()
+            indexed = [i for i in entry["inputs"] if i.get("indexed")]
+            plain = [i for i in entry["inputs"] if not i.get("indexed")]
+            self.by_topic[topic] = (entry["name"], indexed, plain)
+
+    def decode(self, log: dict[str, Any], escrow: str) -> tuple[str, dict[str, Any]] | None:
+        topics = log["topics"]
+        if log["address"].lower() != escrow.lower():
+            if topics[0] != TRANSFER_TOPIC or len(topics) != 3:
+                return None
+            return "Transfer", {
+                "from": to_checksum_address("0x" + topics[1][-40:]),
+                "to": to_checksum_address("0x" + topics[2][-40:]),
+                "value": str(int(log["data"], 16)),
+            }
+        known = self.by_topic.get(topics[0])
+        if known is None:
+            return None
+        name, indexed, plain = known
+        args: dict[str, Any] = {}
+        for spec, topic in zip(indexed, topics[1:], strict=False):
+            args[spec["name"]] = _value(spec["type"], bytes.fromhex(topic[2:].rjust(64, "0")))
+        values = abi_decode([p["type"] for p in plain], bytes.fromhex(log["data"][2:]))
+        for spec, value in zip(plain, values, strict=True):
+            args[spec["name"]] = _plain(spec["type"], value)
+        return name, args
+
+
+def _value(kind: str, word: bytes) -> Any:
+    if kind == "address":
+        return to_checksum_address(word[-20:])
+    if kind.startswith("uint") or kind.startswith("int"):
+        return str(int.from_bytes(word, "big"))
+    return "0x" + word.hex()
+
+
+def _plain(kind: str, value: Any) -> Any:
+    if isinstance(value, bytes):
+        return "0x" + value.hex()
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int):
+        return str(value)
+    return value
+
+
+class Indexer:
+    def __init__(
+        self,
+        database: Path,
+        request: Callable[[str, list], Any],
+        escrow: str,
+        token: str,
+        escrow_abi: list[dict[str, Any]],
+        start_block: int,
+        settings: IndexerSettings | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.request = request
+        self.escrow = to_checksum_address(escrow)
+        self.token = to_checksum_address(token)
+        self.decoder = EventDecoder(escrow_abi)
+        self.settings = settings or IndexerSettings()
+        self.sleep = sleep
+        self.db = sqlite3.connect(database)
+        self.db.executescript(SCHEMA)
+        self._meta_default("escrow", self.escrow)
+        self._meta_default("token", self.token)
+        self._meta_default("checkpoint", str(start_block - 1))
+        if self.meta("escrow") != self.escrow:
+            raise IndexerError(
+                f"{database} indexes escrow {self.meta('escrow')}, not {self.escrow}"
+            )
+        self.rollbacks = 0
+
+    # ------------------------------------------------------------------ state
+
+    def _meta_default(self, key: str, value: str) -> None:
+        with self.db:
+            self.db.execute("INSERT OR IGNORE INTO meta VALUES (?, ?)", (key, value))
+
+    def meta(self, key: str) -> str:
+        return self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()[0]
+
+    @property
+    def checkpoint(self) -> int:
+        return int(self.meta("checkpoint"))
+
+    def count(self) -> int:
+        return self.db.execute("SELECT count(*) FROM events").fetchone()[0]
+
+    # ------------------------------------------------------------------ RPC
+
+    def call(self, method: str, params: list) -> Any:
+        """One JSON-RPC call with backoff on rate limits."""
+        delay = self.settings.backoff
+        for attempt in range(self.settings.retries + 1):
+            try:
+                return self.request(method, params)
+            except Exception as error:  # providers raise many shapes of error
+                text = str(error).lower()
+                if (
+                    any(marker in text for marker in RATE_ERRORS)
+                    and attempt < self.settings.retries
+                ):
+                    self.sleep(delay)
+                    delay *= 2
+                    continue
+                raise
+        raise AssertionError("unreachable")
+
+    def get_logs(self, start: int, end: int) -> list[dict[str, Any]]:
+        """Escrow logs and token transfers into and out of it, splitting ranges as needed."""
+        try:
+            return self._get_logs(start, end)
+        except Exception as error:
+            text = str(error).lower()
+            if any(marker in text for marker in REFUSED_ERRORS):
+                raise IndexerError(
+                    f"this endpoint refuses eth_getLogs ({error}); index through a node or a "
+                    "provider that serves logs"
+                ) from error
+            if end > start and any(marker in text for marker in RANGE_ERRORS):
+                middle = (start + end) // 2
+                return self.get_logs(start, middle) + self.get_logs(middle + 1, end)
+            raise
+
+    def _get_logs(self, start: int, end: int) -> list[dict[str, Any]]:
+        escrow_topic = "0x" + self.escrow[2:].lower().rjust(64, "0")
+        span = {"fromBlock": hex(start), "toBlock": hex(end)}
+        logs = self.call("eth_getLogs", [{**span, "address": self.escrow}])
+        logs += self.call(
+            "eth_getLogs",
+            [{**span, "address": self.token, "topics": [TRANSFER_TOPIC, None, escrow_topic]}],
+        )
+        logs += self.call(
+            "eth_getLogs",
+            [{**span, "address": self.token, "topics": [TRANSFER_TOPIC, escrow_topic]}],
+        )
+        return logs
+
+    def block(self, number: int) -> dict[str, Any]:
+        return self.call("eth_getBlockByNumber", [hex(number), False])
+
+    # ------------------------------------------------------------------ indexing
+
+    def run(self, progress: Callable[[int, int], None] = lambda done, total: None) -> int:
+        """Indexes up to the head minus the confirmation depth; returns events added."""
+        added = 0
+        self.check_reorg()
+        head = int(self.call("eth_blockNumber", []), 16) - self.settings.confirmations
+        first = self.checkpoint + 1
+        total = max(head - first + 1, 0)
+        start = first
+        while start <= head:
+            end = min(start + self.settings.max_range - 1, head)
+            added += self.index_range(start, end)
+            progress(end - first + 1, total)
+            start = end + 1
+        return added
+
+    def index_range(self, start: int, end: int) -> int:
+        logs = self.get_logs(start, end)
+        rows, hashes = [], {}
+        for log in logs:
+            if log.get("removed"):
+                continue
+            decoded = self.decoder.decode(log, self.escrow)
+            if decoded is None:
+                continue
+            name, args = decoded
+            number = int(log["blockNumber"], 16)
+            hashes[number] = log["blockHash"]
+            rows.append(
+                (
+                    number,
+                    int(log["logIndex"], 16),
+                    log["transactionHash"],
+                    log["address"],
+                    name,
+                    json.dumps(args),
+                )
+            )
+        end_block = self.block(end)
+        hashes[end] = end_block["hash"]
+        timestamps = self._timestamps(sorted(hashes), end, end_block)
+        with self.db:  # one transaction: the events, their blocks and the checkpoint
+            self.db.executemany("INSERT OR REPLACE INTO events VALUES (?, ?, ?, ?, ?, ?)", rows)
+            self.db.executemany(
+                "INSERT OR REPLACE INTO blocks VALUES (?, ?, ?)",
+                [(n, h, timestamps.get(n)) for n, h in hashes.items()],
+            )
+            self.db.execute("UPDATE meta SET value = ? WHERE key = 'checkpoint'", (str(end),))
+        return len(rows)
+
+    def _timestamps(self, numbers: Iterable[int], end: int, end_block: dict) -> dict[int, int]:
+        stamps = {end: int(end_block["timestamp"], 16)}
+        for number in numbers:
+            if number not in stamps:
+                stamps[number] = int(self.block(number)["timestamp"], 16)
+        return stamps
+
+    def check_reorg(self) -> int | None:
+        """Rolls back to the fork point when a kept block hash changed; returns it, or None."""
+        kept = self.db.execute("SELECT number, hash FROM blocks ORDER BY number DESC").fetchall()
+        fork = None
+        for number, stored in kept:
+            current = self.block(number)
+            if current is not None and current["hash"] == stored:
+                break
+            fork = number
+        if fork is None:
+            return None
+        keep_to = fork - 1
+        with self.db:
+            self.db.execute("DELETE FROM events WHERE block_number > ?", (keep_to,))
+            self.db.execute("DELETE FROM blocks WHERE number > ?", (keep_to,))
+            self.db.execute(
+                "UPDATE meta SET value = ? WHERE key = 'checkpoint'",
+                (str(min(keep_to, self.checkpoint)),),
+            )
+        self.rollbacks += 1
+        return keep_to
+
+
+def for_deployment(
+    deployment: Any,
+    provider: Any,
+    escrow_abi: list[dict[str, Any]],
+    database: Path,
+    settings: IndexerSettings | None = None,
+) -> Indexer:
+    """An indexer over the deployment's escrow, through the connected provider's JSON-RPC."""
+
+    def request(method: str, params: list) -> Any:
+        response = provider.web3.provider.make_request(method, params)
+        if "error" in response:
+            raise IndexerRPCError(response["error"])
+        return response["result"]
+
+    database.parent.mkdir(parents=True, exist_ok=True)
+    return Indexer(
+        database,
+        request,
+        deployment.escrow,
+        deployment.token,
+        escrow_abi,
+        deployment.block,
+        settings,
+    )
+
+
+class IndexerRPCError(Exception):
+    """A JSON-RPC error response, with its code and message in the text."""
+
+    def __init__(self, error: Any) -> None:
+        if isinstance(error, dict):
+            super().__init__(f"{error.get('code')}: {error.get('message')}")
+        else:
+            super().__init__(str(error))
+
+
+def escrow_abi(contract_type: Any) -> list[dict[str, Any]]:
+    return [entry.model_dump(mode="json", by_alias=True) for entry in contract_type.abi]

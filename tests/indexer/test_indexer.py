@@ -1,0 +1,340 @@
+"""The indexer on anvil: completeness, resume, RPC limits, reorgs; and the audit."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+
+import pytest
+
+from itgen_chain import audit
+from itgen_chain.attestations import Attestation, Milestone
+from itgen_chain.deploying import deploy
+from itgen_chain.indexer import Indexer, IndexerError, IndexerSettings, escrow_abi, for_deployment
+
+DAY = 86_400
+UNIT = 10**18
+
+
+def student(n: int, milestone=Milestone.REGISTRATION, course=1) -> Attestation:
+    from eth_utils import to_checksum_address
+
+    return Attestation(
+        (n + 1).to_bytes(32, "big"),
+        to_checksum_address(f"0x{0xD00D0000 + n:040x}"),
+        course,
+        milestone,
+    )
+
+
+@pytest.fixture
+def program(project, chain, accounts, tmp_path, monkeypatch):
+    """A deployed, funded escrow with 12 payouts in three transactions and a direct transfer."""
+    monkeypatch.chdir(tmp_path)
+    admin, donor, registrar = accounts[0], accounts[1], accounts[2]
+    token = project.BscUsdLike.deploy(sender=admin)
+    end = chain.pending_timestamp + 30 * DAY
+    record = deploy(admin, token.address, donor.address, admin.address, end, force=True)
+    escrow = project.ScholarshipEscrow.at(record.escrow)
+    token.mint(donor, 100_000 * UNIT, sender=donor)
+    token.approve(escrow, 50_000 * UNIT, sender=donor)
+    escrow.fund(50_000 * UNIT, sender=donor)
+    escrow.setCourse(1, 450 * UNIT, 50 * UNIT, True, sender=admin)
+    escrow.setCourse(2, 300 * UNIT, 0, True, sender=admin)
+    escrow.setRegistrar(registrar, 20_000 * UNIT, end, sender=admin)
+    escrow.attestBatch([student(n).as_tuple() for n in range(5)], sender=registrar)
+    escrow.attestBatch([student(n, course=2).as_tuple() for n in range(5, 10)], sender=registrar)
+    token.transfer(escrow, 123 * UNIT, sender=donor)
+    escrow.attestBatch(
+        [student(n, Milestone.COMPLETION).as_tuple() for n in range(2)], sender=registrar
+    )
+    return record, escrow, token, registrar, admin, donor
+
+
+def make_indexer(program, chain, project, db, settings=None, request=None):
+    record = program[0]
+    indexer = for_deployment(
+        record, chain.provider, escrow_abi(project.ScholarshipEscrow.contract_type), db, settings
+    )
+    if request is not None:
+        indexer.request = request(indexer.request)
+    return indexer
+
+
+def events(db, name):
+    rows = (
+        sqlite3.connect(db)
+        .execute(
+            "SELECT args FROM events WHERE event = ? ORDER BY block_number, log_index", (name,)
+        )
+        .fetchall()
+    )
+    return [json.loads(r[0]) for r in rows]
+
+
+def test_indexes_every_payout_funding_and_transfer(program, chain, project, tmp_path):
+    db = tmp_path / "i.sqlite"
+    make_indexer(program, chain, project, db).run()
+    released = events(db, "ScholarshipReleased")
+    assert len(released) == 12
+    assert sum(int(e["amount"]) for e in released) == (5 * 450 + 5 * 300 + 2 * 50) * UNIT
+    assert [int(e["amount"]) for e in events(db, "Funded")] == [50_000 * UNIT]
+    transfers = events(db, "Transfer")
+    assert len(transfers) == 1 + 1 + 12  # fund in, direct in, 12 out
+
+
+def test_second_run_adds_only_new_events_and_duplicates_nothing(program, chain, project, tmp_path):
+    record, escrow, token, registrar, *_ = program
+    db = tmp_path / "i.sqlite"
+    assert make_indexer(program, chain, project, db).run() > 0
+    assert make_indexer(program, chain, project, db).run() == 0
+    escrow.attest(student(50).as_tuple(), sender=registrar)
+    assert make_indexer(program, chain, project, db).run() == 2  # release + its transfer
+    assert len(events(db, "ScholarshipReleased")) == 13
+
+
+def test_run_stopped_mid_range_loses_and_duplicates_nothing(program, chain, project, tmp_path):
+    db = tmp_path / "i.sqlite"
+    calls = {"n": 0}
+
+    def dying(request):
+        def call(method, params):
+            calls["n"] += 1
+            if method == "eth_getBlockByNumber" and calls["n"] > 6:
+                raise KeyboardInterrupt("stopped")
+            return request(method, params)
+
+        return call
+
+    with pytest.raises(KeyboardInterrupt):
+        make_indexer(program, chain, project, db, IndexerSettings(max_range=3), request=dying).run()
+    partial = len(events(db, "ScholarshipReleased"))
+    assert partial < 12
+    make_indexer(program, chain, project, db).run()
+    assert len(events(db, "ScholarshipReleased")) == 12
+
+
+def test_range_too_large_errors_split_the_range(program, chain, project, tmp_path):
+    db = tmp_path / "i.sqlite"
+    asked = []
+
+    def capped(request):
+        def call(method, params):
+            if method == "eth_getLogs":
+                span = int(params[0]["toBlock"], 16) - int(params[0]["fromBlock"], 16) + 1
+                asked.append(span)
+                if span > 4:
+                    raise RuntimeError("-32005: query returned more than 10000 results")
+            return request(method, params)
+
+        return call
+
+    make_indexer(
+        program, chain, project, db, IndexerSettings(max_range=5_000), request=capped
+    ).run()
+    assert max(asked) > 4 and min(asked) <= 4
+    assert len(events(db, "ScholarshipReleased")) == 12
+
+
+def test_rate_limits_back_off_and_retry(program, chain, project, tmp_path):
+    db = tmp_path / "i.sqlite"
+    failures = {"left": 3}
+
+    def limited(request):
+        def call(method, params):
+            if method == "eth_getLogs" and failures["left"]:
+                failures["left"] -= 1
+                raise RuntimeError("429 Too Many Requests")
+            return request(method, params)
+
+        return call
+
+    indexer = make_indexer(
+        program, chain, project, db, IndexerSettings(backoff=0.01), request=limited
+    )
+    slept = []
+    indexer.sleep = slept.append
+    indexer.run()
+    assert slept == [0.01, 0.02, 0.04]
+    assert len(events(db, "ScholarshipReleased")) == 12
+
+
+def test_endpoint_refusing_get_logs_is_named(program, chain, project, tmp_path):
+    def refusing(request):
+        def call(method, params):
+            if method == "eth_getLogs":
+                raise RuntimeError("-32601: the method eth_getLogs does not exist/is not available")
+            return request(method, params)
+
+        return call
+
+    with pytest.raises(IndexerError, match="refuses eth_getLogs"):
+        make_indexer(program, chain, project, tmp_path / "i.sqlite", request=refusing).run()
+
+
+def test_reorg_rolls_back_to_the_fork_and_indexes_again(program, chain, project, tmp_path):
+    record, escrow, token, registrar, *_ = program
+    db = tmp_path / "i.sqlite"
+    fork = chain.snapshot()
+    escrow.attestBatch([student(n).as_tuple() for n in range(100, 103)], sender=registrar)
+    indexer = make_indexer(program, chain, project, db)
+    indexer.run()
+    assert len(events(db, "ScholarshipReleased")) == 15
+    chain.restore(fork)  # the three payouts are gone; other blocks take their heights
+    escrow.attest(student(200).as_tuple(), sender=registrar)
+    chain.mine(3)
+    again = make_indexer(program, chain, project, db)
+    again.run()
+    assert again.rollbacks == 1
+    released = events(db, "ScholarshipReleased")
+    assert len(released) == 13
+    ids = {e["studentId"] for e in released}
+    assert "0x" + (201).to_bytes(32, "big").hex() in ids
+    assert "0x" + (101).to_bytes(32, "big").hex() not in ids
+
+
+def test_confirmation_depth_leaves_recent_blocks_for_later(program, chain, project, tmp_path):
+    db = tmp_path / "i.sqlite"
+    indexer = make_indexer(program, chain, project, db, IndexerSettings(confirmations=2))
+    indexer.run()
+    assert indexer.checkpoint == chain.blocks.height - 2
+
+
+# ------------------------------------------------------------------ audit
+
+
+def test_audit_reconciles_a_program(program, chain, project, tmp_path):
+    record, escrow, token, *_ = program
+    db = tmp_path / "i.sqlite"
+    indexer = make_indexer(program, chain, project, db)
+    indexer.run()
+    balance = token.balanceOf(escrow, block_id=indexer.checkpoint)
+    report = audit.build(db, balance, 18, chain.chain_id)
+    assert report["reconciled"] is True
+    t = report["totals"]
+    assert t["funded"]["base_units"] == str(50_000 * UNIT)
+    assert t["direct_transfers_in"]["tokens"] == "123"
+    assert t["released"]["base_units"] == str(3_850 * UNIT)
+    assert report["per_course"]["2"]["count"] == 5
+    assert report["per_milestone"]["completion"]["released"]["tokens"] == "100"
+    assert report["paid_twice"] == []
+
+
+def test_audit_reports_a_difference_with_its_transaction(program, chain, project, tmp_path):
+    record, escrow, token, *_ = program
+    db = tmp_path / "i.sqlite"
+    indexer = make_indexer(program, chain, project, db)
+    indexer.run()
+    tampered = sqlite3.connect(db)
+    with tampered:
+        row = tampered.execute(
+            "SELECT tx_hash FROM events WHERE event = 'ScholarshipReleased' LIMIT 1"
+        ).fetchone()
+        tampered.execute(
+            "DELETE FROM events WHERE event = 'ScholarshipReleased' AND rowid = "
+            "(SELECT min(rowid) FROM events WHERE event = 'ScholarshipReleased')"
+        )
+    report = audit.build(
+        db, token.balanceOf(escrow, block_id=indexer.checkpoint), 18, chain.chain_id
+    )
+    assert report["reconciled"] is False
+    assert any(d.get("tx_hash") == row[0] for d in report["differences"])
+
+
+def test_audit_cross_checks_a_roster(program, chain, project, tmp_path):
+    record, escrow, token, *_ = program
+    db = tmp_path / "i.sqlite"
+    indexer = make_indexer(program, chain, project, db)
+    indexer.run()
+    roster = [(n + 2, student(n).student_id, 0) for n in range(4)] + [
+        (99, student(77).student_id, 0)
+    ]
+    report = audit.build(db, token.balanceOf(escrow), 18, chain.chain_id, roster=roster)
+    assert report["roster"]["attested_not_paid"] == [99]
+    assert len(report["roster"]["paid_not_on_roster"]) == 12 - 4
+    assert report["roster"]["paid_twice"] == []
+
+
+def test_audit_files_and_indexer_reject_another_escrow(program, chain, project, tmp_path):
+    record, escrow, token, *_ = program
+    db = tmp_path / "i.sqlite"
+    indexer = make_indexer(program, chain, project, db)
+    indexer.run()
+    report = audit.build(db, token.balanceOf(escrow), 18, 56)
+    paths = audit.write(report, tmp_path / "out")
+    assert json.loads(paths["json"].read_text())["reconciled"] is True
+    assert paths["csv"].read_text().count("\n") == 13
+    assert "https://bscscan.com/tx/0x" in paths["html"].read_text()
+    with pytest.raises(IndexerError, match="indexes escrow"):
+        Indexer(db, indexer.request, token.address, token.address, [], 0)
+
+
+# ------------------------------------------------------------------ the page, in a browser
+
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--enable-logging=stderr",
+    "--v=0",
+]
+
+
+def open_in_chromium(page, tmp_path):
+    """The DOM after the page's scripts ran, and the console messages Chromium logged."""
+    import shutil
+    import subprocess
+
+    browser = shutil.which("chromium") or shutil.which("chromium-browser")
+    if browser is None:
+        pytest.skip("Debian's chromium is not installed (.ci/run installs it)")
+    profile = tmp_path / f"profile-{page.stem}"
+    result = subprocess.run(
+        [
+            browser,
+            *CHROMIUM_FLAGS,
+            f"--user-data-dir={profile}",
+            "--dump-dom",
+            page.resolve().as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    console = [line for line in result.stderr.splitlines() if "CONSOLE" in line]
+    return result.stdout, console
+
+
+def test_console_capture_sees_a_page_error(tmp_path):
+    page = tmp_path / "broken.html"
+    page.write_text(
+        "<!doctype html><html><body><p>x</p><script>console.error('boom'); nope();</script></body></html>"
+    )
+    _, console = open_in_chromium(page, tmp_path)
+    assert any("boom" in line for line in console)
+
+
+def test_audit_page_opens_offline_without_console_errors_and_shows_the_books(
+    program, chain, project, tmp_path
+):
+    record, escrow, token, *_ = program
+    db = tmp_path / "i.sqlite"
+    indexer = make_indexer(program, chain, project, db)
+    indexer.run()
+    report = audit.build(db, token.balanceOf(escrow, block_id=indexer.checkpoint), 18, 56, "USDT")
+    page = audit.write(report, tmp_path / "out")["html"]
+    html = page.read_text()
+    for loads_something in ("<script src", "<link", "<img", "url(", "@import", "<iframe"):
+        assert loads_something not in html
+    dom, console = open_in_chromium(page, tmp_path)
+    assert console == []
+    assert 'id="reconciled">Reconciled<' in dom
+    for figure in ("50,000.00", "123.00", "3,850.00", "46,273.00"):
+        assert figure in dom
+    assert dom.count("<svg") == 3
