@@ -270,6 +270,14 @@ contract ScholarshipEscrow is IScholarshipEscrow, AccessControl, ReentrancyGuard
     }
 
     /// @inheritdoc IScholarshipEscrow
+    function paidMilestones(bytes32[] calldata studentIds) external view returns (uint256[] memory milestones) {
+        milestones = new uint256[](studentIds.length);
+        for (uint256 i = 0; i < studentIds.length; ++i) {
+            milestones[i] = _paid[studentIds[i]];
+        }
+    }
+
+    /// @inheritdoc IScholarshipEscrow
     function attestationDigest(Attestation calldata attestation, uint256 deadline) external view returns (bytes32) {
         return _digest(attestation, deadline);
     }

@@ -56,6 +56,8 @@ def deploy(
                 f"{path} records a live escrow at {existing.escrow}; pass --force to replace it"
             )
     escrow = project.ScholarshipEscrow.deploy(token, donor, admin, program_end, sender=account)
+    salt = os.urandom(32)
+    deployments.save_salt(network.ecosystem.name, network.name, salt)
     receipt = chain.get_receipt(escrow.txn_hash)
     verify = standard_json_input()
     record = deployments.Deployment(
@@ -69,7 +71,7 @@ def deploy(
         program_end=program_end,
         block=receipt.block_number,
         transaction=receipt.txn_hash,
-        program_salt="0x" + os.urandom(32).hex(),
+        salt_id=deployments.salt_id(salt),
         compiler={"version": verify["compilerVersion"], "settings": verify["settings"]},
     )
     written = deployments.save(record)

@@ -2,6 +2,11 @@
 
 Local chains (anvil) start empty each time, so their records go under ``.build/`` and are
 never committed; testnet and mainnet records are meant to be committed.
+
+The program salt is a secret: with it and guessable student references (``UA-2025-00017``)
+anyone could tell which wallet belongs to which student. It is kept apart from the record,
+in ``secrets/<ecosystem>-<network>.salt`` (git-ignored, readable by its owner only), and
+handed to registrars privately. The record carries only ``salt_id``, a hash naming it.
 """
 
 from __future__ import annotations
@@ -10,6 +15,8 @@ import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
+
+from eth_utils import keccak
 
 from itgen_chain.exceptions import DeploymentError
 
@@ -31,12 +38,41 @@ class Deployment:
     program_end: int
     block: int
     transaction: str
-    program_salt: str
+    salt_id: str
     compiler: dict[str, Any] = field(default_factory=dict)
 
     @property
     def salt(self) -> bytes:
-        return bytes.fromhex(self.program_salt.removeprefix("0x"))
+        """The program salt, from its secret file; checked against ``salt_id``."""
+        path = salt_path(self.ecosystem, self.network)
+        if not path.exists():
+            raise DeploymentError(
+                f"the program salt {path} is missing: ask the program admin for it "
+                f"(salt id {self.salt_id}) and save it there"
+            )
+        salt = bytes.fromhex(path.read_text().strip().removeprefix("0x"))
+        if salt_id(salt) != self.salt_id:
+            raise DeploymentError(f"{path} holds another program's salt (expected salt id {self.salt_id})")
+        return salt
+
+
+def salt_id(salt: bytes) -> str:
+    """A public name for a secret salt: the first 8 bytes of its hash."""
+    return "0x" + keccak(b"itgen-chain salt id" + salt)[:8].hex()
+
+
+def salt_path(ecosystem: str, network: str) -> Path:
+    root = LOCAL_ROOT.parent / "secrets" if network == "local" or network.endswith("-fork") else Path("secrets")
+    return root / f"{ecosystem}-{network}.salt"
+
+
+def save_salt(ecosystem: str, network: str, salt: bytes) -> Path:
+    path = salt_path(ecosystem, network)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.touch(mode=0o600)
+    path.chmod(0o600)
+    path.write_text("0x" + salt.hex() + "\n")
+    return path
 
 
 def path_for(ecosystem: str, network: str) -> Path:

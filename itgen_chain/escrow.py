@@ -18,6 +18,7 @@ from itgen_chain.journal import Journal
 from itgen_chain.roster import RosterRow
 
 RPC_BATCH = 200
+PAID_CHUNK = 1_000
 
 
 @dataclass
@@ -124,10 +125,13 @@ class EscrowClient:
         return {i: tuple(r) for i, r in zip(ordered, results, strict=True)}
 
     def _paid(self, attestations: Sequence[Attestation]) -> list[bool]:
-        calls = [
-            self.w3_escrow.functions.isPaid(a.student_id, int(a.milestone)) for a in attestations
-        ]
-        return batched_calls(self.web3, calls)
+        """Whether each (student, milestone) is paid: one eth_call per PAID_CHUNK students."""
+        paid: list[bool] = []
+        for start in range(0, len(attestations), PAID_CHUNK):
+            chunk = attestations[start : start + PAID_CHUNK]
+            bits = self.w3_escrow.functions.paidMilestones([a.student_id for a in chunk]).call()
+            paid.extend(bool(b >> int(a.milestone) & 1) for a, b in zip(chunk, bits, strict=True))
+        return paid
 
     def _check_registrars(self, spend: dict[str, int]) -> Iterator[RowError]:
         now = self.provider.get_block("latest").timestamp

@@ -24,8 +24,11 @@ class Journal:
         self.path.parent.mkdir(parents=True, exist_ok=True)
 
     @classmethod
-    def for_run(cls, chain_id: int, escrow: str, sender: str) -> Journal:
-        return cls(ROOT / f"{chain_id}-{escrow.lower()}-{sender.lower()}.jsonl")
+    def for_run(cls, chain_id: int, escrow: str, sender: str, deployment: str = "") -> Journal:
+        """One journal per chain, deployment and sender. `deployment` tells apart two
+        deployments at one address (a restarted local chain): pass the program salt."""
+        tag = f"-{deployment[2:10]}" if deployment else ""
+        return cls(ROOT / f"{chain_id}-{escrow.lower()}{tag}-{sender.lower()}.jsonl")
 
     def entries(self) -> list[dict[str, Any]]:
         if not self.path.exists():

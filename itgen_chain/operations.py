@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 from itgen_chain.amounts import format_tokens
-from itgen_chain.attestations import Attestation, Milestone, SignedAttestation, recover, typed_data
+from itgen_chain.attestations import Attestation, Milestone, SignedAttestation, recover, signable
 from itgen_chain.cli import confirm_or_stop, connect
 from itgen_chain.escrow import EscrowClient, Plan, guard_node
 from itgen_chain.exceptions import ItgenError, RosterError, RowError
@@ -81,7 +81,9 @@ def attest(
     def run() -> Plan:
         conn = connect()
         client = EscrowClient(conn.escrow, conn.token, chain.provider)
-        journal = Journal.for_run(chain.chain_id, conn.escrow.address, account.address)
+        journal = Journal.for_run(
+            chain.chain_id, conn.escrow.address, account.address, conn.deployment.salt_id
+        )
         if settled := client.settle(journal):
             echo(f"settled {settled} transaction(s) left by an interrupted run")
         rows = read_roster(path, conn.deployment.salt)
@@ -101,7 +103,6 @@ def attest(
 def sign(path: Path, account: Any, out: Path, *, valid_days: int, echo: Any = click.echo) -> int:
     """Signs every row of ROSTER (EIP-712) with the registrar's key into a file to hand over."""
     from ape import chain
-    from eth_account.messages import encode_typed_data
 
     conn = connect()
     rows = read_roster(path, conn.deployment.salt)
@@ -111,11 +112,7 @@ def sign(path: Path, account: Any, out: Path, *, valid_days: int, echo: Any = cl
     entries = []
     with click.progressbar(rows, label="signing") as bar:
         for row in bar:
-            message = encode_typed_data(
-                full_message=typed_data(
-                    row.attestation, deadline, chain.chain_id, conn.escrow.address
-                )
-            )
+            message = signable(row.attestation, deadline, chain.chain_id, conn.escrow.address)
             signature = account.sign_message(message)
             entries.append(
                 {
@@ -190,17 +187,21 @@ def relay(
 
         conn = connect()
         client = EscrowClient(conn.escrow, conn.token, chain.provider)
-        journal = Journal.for_run(chain.chain_id, conn.escrow.address, account.address)
+        journal = Journal.for_run(
+            chain.chain_id, conn.escrow.address, account.address, conn.deployment.salt_id
+        )
         if settled := client.settle(journal):
             echo(f"settled {settled} transaction(s) left by an interrupted run")
         entries = read_signed(path, chain.chain_id, conn.escrow.address)
         now = chain.provider.get_block("latest").timestamp
-        errors, signers = [], {}
+        errors, signers, standings = [], {}, {}
         for row, item, signer in entries:
             if signer.startswith("invalid"):
                 errors.append(RowError(row, "signature", signer))
                 continue
-            standing = conn.escrow.registrar(signer)
+            if signer not in standings:
+                standings[signer] = conn.escrow.registrar(signer)
+            standing = standings[signer]
             if not standing.active or now > standing.expiry:
                 errors.append(
                     RowError(row, "signature", f"recovers to {signer}, not a current registrar")

@@ -18,7 +18,8 @@ OUT = Path("bench")
 @network_option()
 @click.option("--out", type=click.Path(path_type=Path), default=OUT, show_default=True)
 @click.option("--only", type=click.Choice(["gas", "index", "all"]), default="all")
-def cli(out: Path, only: str) -> None:
+@click.option("--payouts", type=click.IntRange(100), default=20_000, show_default=True)
+def cli(out: Path, only: str, payouts: int) -> None:
     """Measure gas and indexing throughput on a local chain; write JSON under --out."""
     from ape import accounts, chain, project
 
@@ -31,3 +32,20 @@ def cli(out: Path, only: str) -> None:
         for name, value in result["gas"].items():
             click.echo(f"{name:40} {value:>10,}")
         click.echo(f"wrote {out / 'gas.json'}")
+    if only in ("index", "all"):
+        from itgen_chain import indexbench
+
+        with click.progressbar(length=payouts, label=f"paying {payouts:,} students") as bar:
+            escrow, token, start = indexbench.make_payouts(
+                project, chain, list(accounts.test_accounts), payouts, 200, bar.update
+            )
+        result = indexbench.measure(chain.provider, escrow, token, start)
+        result["payouts"] = payouts
+        (out / "index.json").write_text(json.dumps(result, indent=2) + "\n")
+        for name in ("indexer", "bare_eth_getLogs", "ape_event_query"):
+            row = result[name]
+            click.echo(f"{name:20} {row['events']:>8,} events {row['seconds']:>8.2f} s {row['events_per_second']:>9,}/s")
+        click.echo(f"wrote {out / 'index.json'}")
+    from itgen_chain import benchreport
+
+    click.echo(f"wrote {benchreport.write(out)}")

@@ -224,6 +224,10 @@ interface IScholarshipEscrow {
     /// @notice Whether `studentId` was already paid for `milestone`.
     function isPaid(bytes32 studentId, Milestone milestone) external view returns (bool);
 
+    /// @notice The paid milestones of many students at once: bit `1 << milestone` set when paid.
+    /// @dev For clients checking a roster in one call instead of one per row.
+    function paidMilestones(bytes32[] calldata studentIds) external view returns (uint256[] memory milestones);
+
     /// @notice The EIP-712 digest a registrar signs for `attestation` with `deadline`.
     function attestationDigest(Attestation calldata attestation, uint256 deadline) external view returns (bytes32);
 

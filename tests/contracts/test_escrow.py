@@ -473,3 +473,11 @@ def test_rescue_is_admin_only_and_needs_a_receiver(project, escrow, admin, stran
         escrow.rescueToken(stranger, stranger, 1, sender=stranger)
     with ape.reverts(escrow.EscrowZeroAddress):
         escrow.rescueToken(stranger, ZERO, 1, sender=admin)
+
+
+def test_paid_milestones_reads_many_students_at_once(escrow, registrar, new_student):
+    first, second = new_student(), new_student()
+    escrow.attest(first.as_tuple(), sender=registrar)
+    done = type(first)(first.student_id, first.payee, 1, Milestone.COMPLETION)
+    escrow.attest(done.as_tuple(), sender=registrar)
+    assert escrow.paidMilestones([first.student_id, second.student_id]) == [0b11, 0]

@@ -203,3 +203,16 @@ def test_signature_equals_the_nodes_eth_sign_typed_data_v4(chain, escrow, regist
     )
     ours = sign(item, 99, chain.chain_id, escrow.address, registrar.private_key)
     assert ours.signature == bytes.fromhex(wallet.removeprefix("0x"))
+
+
+def test_fast_digest_equals_the_standard_typed_data_hash(escrow, chain, new_student):
+    from eth_account.messages import encode_typed_data
+    from eth_utils import keccak as k
+
+    from itgen_chain.attestations import digest, typed_data
+
+    item = new_student()
+    message = encode_typed_data(full_message=typed_data(item, 77, chain.chain_id, escrow.address))
+    assert digest(item, 77, chain.chain_id, escrow.address) == k(
+        b"\x19" + message.version + message.header + message.body
+    )

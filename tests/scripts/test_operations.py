@@ -134,7 +134,7 @@ def test_run_killed_mid_batch_resumes_without_double_payment(program, tmp_path, 
     )
     client = EscrowClient(escrow, token, chain.provider)
     plan = client.plan(str(path), read_roster(path, record.salt), registrar.address)
-    journal = Journal.for_run(chain.chain_id, escrow.address, registrar.address)
+    journal = Journal.for_run(chain.chain_id, escrow.address, registrar.address, record.salt_id)
     first = plan.batches(2)[0]
     nonce = chain.provider.web3.eth.get_transaction_count(registrar.address)
     txn = escrow.attestBatch.as_transaction(
