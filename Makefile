@@ -53,10 +53,10 @@ property-slow: setup
 	HYPOTHESIS_PROFILE=slow ape test tests/property --network $(NETWORK)
 
 demo: setup
-	ape run demo --network $(NETWORK)
+	sh tools/with-anvil.sh ape run demo --network $(NETWORK)
 
 bench: setup
-	ape run bench --network $(NETWORK)
+	sh tools/with-anvil.sh ape run bench --network $(NETWORK)
 
 clean:
 	rm -rf .build contracts/.cache out

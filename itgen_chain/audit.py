@@ -16,6 +16,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from eth_utils import to_checksum_address
+
 from itgen_chain.amounts import to_tokens
 
 EXPLORERS = {
@@ -67,7 +69,7 @@ def build(
 ) -> dict[str, Any]:
     """The audit as a dict (the content of audit.json)."""
     events, meta = load_events(database)
-    escrow = meta["escrow"]
+    escrow = meta["escrow"].lower()
     explorer = EXPLORERS.get(chain_id)
     funded = released = reclaimed = transfers_in = transfers_out = 0
     funded_by_tx: dict[str, int] = defaultdict(int)
@@ -92,7 +94,7 @@ def build(
             day = datetime.fromtimestamp(event.timestamp or 0, UTC).date().isoformat()
             milestone = MILESTONES.get(str(a["milestone"]), str(a["milestone"]))
             for table, key in (
-                (per_registrar, a["registrar"]),
+                (per_registrar, to_checksum_address(a["registrar"])),
                 (per_course, str(a["courseId"])),
                 (per_milestone, milestone),
                 (per_day, day),
@@ -108,8 +110,8 @@ def build(
                     "tx_hash": event.tx_hash,
                     "url": explorer + event.tx_hash if explorer else None,
                     "studentId": a["studentId"],
-                    "payee": a["payee"],
-                    "registrar": a["registrar"],
+                    "payee": to_checksum_address(a["payee"]),
+                    "registrar": to_checksum_address(a["registrar"]),
                     "courseId": int(a["courseId"]),
                     "milestone": milestone,
                     **_amount_fields(amount, decimals),
@@ -119,13 +121,13 @@ def build(
             reclaimed += int(a["amount"])
             paid_out_by_tx[event.tx_hash] += int(a["amount"])
         elif event.name == "RegistrarSet":
-            allowances[a["registrar"]] = int(a["allowance"])
+            allowances[to_checksum_address(a["registrar"])] = int(a["allowance"])
         elif event.name == "Transfer":
             value = int(a["value"])
-            if a["to"] == escrow and a["from"] != escrow:
+            if a["to"].lower() == escrow and a["from"].lower() != escrow:
                 transfers_in += value
                 in_by_tx[event.tx_hash] += value
-            elif a["from"] == escrow and a["to"] != escrow:
+            elif a["from"].lower() == escrow and a["to"].lower() != escrow:
                 transfers_out += value
                 out_by_tx[event.tx_hash] += value
     direct = transfers_in - funded
@@ -161,8 +163,8 @@ def build(
         )
     report = {
         "reconciled": reconciled,
-        "escrow": escrow,
-        "token": meta["token"],
+        "escrow": to_checksum_address(escrow),
+        "token": to_checksum_address(meta["token"]),
         "chain_id": chain_id,
         "indexed_to_block": int(meta["checkpoint"]),
         "token_symbol": symbol,

@@ -32,19 +32,40 @@ def machine() -> str:
 def seed_program_gas(gas: dict[str, int]) -> int:
     setup = gas["deploy"] + gas["fund"] + 5 * 60_000 + 4 * 50_000
     payouts = REGISTRATIONS * gas["attest_batch_100_per_student"]
-    payouts += COMPLETIONS * gas.get("attest_completion_batch_100_per_student", gas["attest_batch_100_per_student"])
+    payouts += COMPLETIONS * gas.get(
+        "attest_completion_batch_100_per_student", gas["attest_batch_100_per_student"]
+    )
     return setup + payouts + gas["reclaim"]
 
 
 def render(gas_report: dict, index_report: dict | None) -> str:
     gas = gas_report["gas"]
-    lines = ["# Benchmarks", "", f"Measured with `make bench` on {machine()}, anvil (npm), solc-js 0.8.28 via-IR.", ""]
-    lines += ["## Gas (bench/gas.json)", "", "| operation | gas | compare | goal |", "|---|---:|---|---|"]
+    lines = [
+        "# Benchmarks",
+        "",
+        f"Measured with `make bench` on {machine()}, anvil (npm), solc-js 0.8.28 via-IR.",
+        "",
+    ]
+    lines += [
+        "## Gas (bench/gas.json)",
+        "",
+        "| operation | gas | compare | goal |",
+        "|---|---:|---|---|",
+    ]
     goals = gas_report.get("goals", {})
     baseline = {
-        "attest_single": ("baseline_erc20_transfer_fresh", "bare ERC-20 transfer to a fresh address"),
-        "attest_batch_100_per_student": ("baseline_disperse_100_per_student", "minimal disperse, per payee"),
-        "attest_by_sig_batch_100_per_student": ("baseline_disperse_100_per_student", "minimal disperse, per payee"),
+        "attest_single": (
+            "baseline_erc20_transfer_fresh",
+            "bare ERC-20 transfer to a fresh address",
+        ),
+        "attest_batch_100_per_student": (
+            "baseline_disperse_100_per_student",
+            "minimal disperse, per payee",
+        ),
+        "attest_by_sig_batch_100_per_student": (
+            "baseline_disperse_100_per_student",
+            "minimal disperse, per payee",
+        ),
     }
     for name, value in gas.items():
         compare = ""
@@ -56,29 +77,47 @@ def render(gas_report: dict, index_report: dict | None) -> str:
             goal = f"≤ {goals[name]['limit']:,}: {'met' if goals[name]['met'] else 'missed'}"
         lines.append(f"| {name} | {value:,} | {compare} | {goal} |")
     total = seed_program_gas(gas)
-    lines += ["", "## The seed program on BNB Chain", "",
-              f"Deploy, fund, 5 registrars, 4 courses, {REGISTRATIONS:,} registrations and {COMPLETIONS:,} "
-              f"completions in batches of {BATCH}, reclaim: about {total:,} gas.", "",
-              "| gas price | cost |", "|---:|---:|"]
+    lines += [
+        "",
+        "## The seed program on BNB Chain",
+        "",
+        f"Deploy, fund, 5 registrars, 4 courses, {REGISTRATIONS:,} registrations and {COMPLETIONS:,} "
+        f"completions in batches of {BATCH}, reclaim: about {total:,} gas.",
+        "",
+        "| gas price | cost |",
+        "|---:|---:|",
+    ]
     for gwei in GAS_PRICES_GWEI:
         lines.append(f"| {gwei} gwei | {total * gwei / 1e9:.5f} BNB |")
-    lines += ["", "Registrar and course transactions are estimated at 60,000 and 50,000 gas; every other figure is measured."]
+    lines += [
+        "",
+        "Registrar and course transactions are estimated at 60,000 and 50,000 gas; every other figure is measured.",
+    ]
     if index_report:
-        lines += ["", f"## Indexing (bench/index.json, {index_report.get('payouts', 0):,} payouts, "
-                      f"{index_report['blocks']:,} blocks)", "",
-                  "| reader | events | seconds | events/s |", "|---|---:|---:|---:|"]
+        lines += [
+            "",
+            f"## Indexing (bench/index.json, {index_report.get('payouts', 0):,} payouts, "
+            f"{index_report['blocks']:,} blocks)",
+            "",
+            "| reader | events | seconds | events/s |",
+            "|---|---:|---:|---:|",
+        ]
         for name in ("indexer", "bare_eth_getLogs", "ape_event_query"):
             row = index_report[name]
-            lines.append(f"| {name} | {row['events']:,} | {row['seconds']} | {row['events_per_second']:,} |")
+            lines.append(
+                f"| {name} | {row['events']:,} | {row['seconds']} | {row['events_per_second']:,} |"
+            )
         g = index_report["goals"]
-        lines += ["",
-                  f"Indexer / bare fetch: {g['indexer_vs_bare']['ratio']} (goal ≥ 0.5: "
-                  f"{'met' if g['indexer_vs_bare']['met'] else 'missed'}). "
-                  f"Indexer / ape query: {g['indexer_vs_ape']['ratio']} (goal ≥ 5: "
-                  f"{'met' if g['indexer_vs_ape']['met'] else 'missed'}).",
-                  "The indexer decodes and stores escrow events and the token's transfers in and out "
-                  "(both counted); the bare fetch runs the same three eth_getLogs queries without decoding "
-                  "or storage; ape's query reads ScholarshipReleased only."]
+        lines += [
+            "",
+            f"Indexer / bare fetch: {g['indexer_vs_bare']['ratio']} (goal ≥ 0.5: "
+            f"{'met' if g['indexer_vs_bare']['met'] else 'missed'}). "
+            f"Indexer / ape query: {g['indexer_vs_ape']['ratio']} (goal ≥ 5: "
+            f"{'met' if g['indexer_vs_ape']['met'] else 'missed'}).",
+            "The indexer decodes and stores escrow events and the token's transfers in and out "
+            "(both counted); the bare fetch runs the same three eth_getLogs queries without decoding "
+            "or storage; ape's query reads ScholarshipReleased only.",
+        ]
     return "\n".join(lines) + "\n"
 
 

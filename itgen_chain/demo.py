@@ -40,8 +40,14 @@ def students(seed: int = SEED) -> list[dict[str, Any]]:
     for n in range(STUDENTS):
         reference = f"UA-2025-{n + 1:05d}"
         wallet = to_checksum_address(keccak(f"{seed}:{reference}:wallet".encode())[-20:])
-        result.append({"ref": reference, "payee": wallet, "course": rng.choice(list(COURSES)),
-                       "registrar": n % REGISTRARS})
+        result.append(
+            {
+                "ref": reference,
+                "payee": wallet,
+                "course": rng.choice(list(COURSES)),
+                "registrar": n % REGISTRARS,
+            }
+        )
     return result
 
 
@@ -89,10 +95,14 @@ def run(out: Path, echo: Any = click.echo) -> dict[str, Any]:
 
     cohort = students()
     rosters = out / "rosters"
-    echo(f"4. {STUDENTS:,} registrations: registrars 1-3 attest, registrars 4-5 sign and the admin relays")
+    echo(
+        f"4. {STUDENTS:,} registrations: registrars 1-3 attest, registrars 4-5 sign and the admin relays"
+    )
     for index, registrar in enumerate(registrars):
         mine = [s for s in cohort if s["registrar"] == index]
-        path = write_roster(rosters / f"registrar-{index + 1}-registrations.csv", mine, "registration")
+        path = write_roster(
+            rosters / f"registrar-{index + 1}-registrations.csv", mine, "registration"
+        )
         if index in SIGNING_REGISTRARS:
             signed = out / "signed" / f"registrar-{index + 1}-registrations.json"
             signed.parent.mkdir(parents=True, exist_ok=True)
@@ -106,21 +116,27 @@ def run(out: Path, echo: Any = click.echo) -> dict[str, Any]:
     stolen = registrars[4]
     remaining = escrow.registrar(stolen).allowance - escrow.registrar(stolen).released
     fakes = [
-        Attestation(keccak(f"fake-{n}".encode()), thief_wallet.address, 1, Milestone.REGISTRATION).as_tuple()
+        Attestation(
+            keccak(f"fake-{n}".encode()), thief_wallet.address, 1, Milestone.REGISTRATION
+        ).as_tuple()
         for n in range(remaining // (450 * UNIT) + 1)
     ]
     try:
         escrow.attestBatch(fakes, sender=stolen)
         raise AssertionError("the thief's batch went through")
     except Exception as error:  # ape's ContractLogicError
-        echo(f"   the thief asks for {len(fakes)} x 450 USDT, beyond the key's remaining allowance "
-             f"({format_tokens(remaining, 18)}): reverted ({type(error).__name__})")
+        echo(
+            f"   the thief asks for {len(fakes)} x 450 USDT, beyond the key's remaining allowance "
+            f"({format_tokens(remaining, 18)}): reverted ({type(error).__name__})"
+        )
     escrow.pause(sender=admin)
     escrow.removeRegistrar(stolen, sender=admin)
     escrow.setRegistrar(replacement, 30_000 * UNIT, end, sender=admin)
     escrow.unpause(sender=admin)
-    echo(f"   the admin paused, removed {stolen.address[:10]}…, added a new key for registrar 5 "
-         "(30,000 USDT) and unpaused; the thief got nothing")
+    echo(
+        f"   the admin paused, removed {stolen.address[:10]}…, added a new key for registrar 5 "
+        "(30,000 USDT) and unpaused; the thief got nothing"
+    )
 
     chain.pending_timestamp += 120 * DAY
     completing = random.Random(SEED + 1).sample(cohort, COMPLETIONS)
@@ -142,7 +158,9 @@ def run(out: Path, echo: Any = click.echo) -> dict[str, Any]:
     db = out / "index.sqlite"
     if db.exists():
         db.unlink()
-    indexer = for_deployment(record, chain.provider, escrow_abi(project.ScholarshipEscrow.contract_type), db)
+    indexer = for_deployment(
+        record, chain.provider, escrow_abi(project.ScholarshipEscrow.contract_type), db
+    )
     added = indexer.run()
     echo(f"   indexed {added:,} events")
     report, paths = run_audit(db, out / "audit", echo=echo)

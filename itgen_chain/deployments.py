@@ -52,7 +52,9 @@ class Deployment:
             )
         salt = bytes.fromhex(path.read_text().strip().removeprefix("0x"))
         if salt_id(salt) != self.salt_id:
-            raise DeploymentError(f"{path} holds another program's salt (expected salt id {self.salt_id})")
+            raise DeploymentError(
+                f"{path} holds another program's salt (expected salt id {self.salt_id})"
+            )
         return salt
 
 
@@ -62,7 +64,11 @@ def salt_id(salt: bytes) -> str:
 
 
 def salt_path(ecosystem: str, network: str) -> Path:
-    root = LOCAL_ROOT.parent / "secrets" if network == "local" or network.endswith("-fork") else Path("secrets")
+    root = (
+        LOCAL_ROOT.parent / "secrets"
+        if network == "local" or network.endswith("-fork")
+        else Path("secrets")
+    )
     return root / f"{ecosystem}-{network}.salt"
 
 

@@ -16,18 +16,20 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from eth_abi import decode as abi_decode
-from eth_utils import event_abi_to_log_topic, to_checksum_address
+from eth_utils import event_abi_to_log_topic
 
 from itgen_chain.exceptions import ItgenError
 
 TRANSFER_TOPIC = "0xddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef"
 SCHEMA = """
+PRAGMA journal_mode = WAL;
+PRAGMA synchronous = NORMAL;
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS blocks (number INTEGER PRIMARY KEY, hash TEXT NOT NULL, timestamp INTEGER);
 CREATE TABLE IF NOT EXISTS events (
@@ -41,7 +43,19 @@ CREATE TABLE IF NOT EXISTS events (
 );
 CREATE INDEX IF NOT EXISTS events_by_name ON events (event);
 """
-RANGE_ERRORS = ("-32005", "range", "too many", "limit", "exceed", "response size", "10000 results")
+RANGE_ERRORS = (
+    "-32005",
+    "range",
+    "too many",
+    "limit",
+    "exceed",
+    "response size",
+    "10000 results",
+    "connection aborted",
+    "connection reset",
+    "timed out",
+    "payload too large",
+)
 RATE_ERRORS = ("429", "rate", "-32029", "too many requests", "capacity")
 REFUSED_ERRORS = (
     "-32601",
@@ -73,47 +87,69 @@ class IndexerSettings:
 
 
 class EventDecoder:
-    """Decodes raw logs of the escrow's ABI and the token's Transfer, without web3's overhead."""
+    """Decodes raw logs of the escrow's ABI and the token's Transfer, without web3's overhead.
+
+    Addresses are kept lowercase (the audit writes them checksummed); integers as decimal
+    strings (SQLite integers stop at 2**63, token amounts do not).
+    """
 
     def __init__(self, escrow_abi: list[dict[str, Any]]) -> None:
-        self.by_topic: dict[str, tuple[str, list, list]] = {}
+        self.by_topic: dict[str, tuple[str, list, list, bool]] = {}
         for entry in escrow_abi:
             if entry.get("type") != "event" or entry.get("anonymous"):
                 continue
             topic = "0x" + event_abi_to_log_topic(entry).hex()
-            indexed = [i for i in entry["inputs"] if i.get("indexed")]
-            plain = [i for i in entry["inputs"] if not i.get("indexed")]
-            self.by_topic[topic] = (entry["name"], indexed, plain)
+            indexed = [(i["name"], i["type"]) for i in entry["inputs"] if i.get("indexed")]
+            plain = [(i["name"], i["type"]) for i in entry["inputs"] if not i.get("indexed")]
+            static = all(_is_static(kind) for _, kind in plain)
+            self.by_topic[topic] = (entry["name"], indexed, plain, static)
 
     def decode(self, log: dict[str, Any], escrow: str) -> tuple[str, dict[str, Any]] | None:
         topics = log["topics"]
-        if log["address"].lower() != escrow.lower():
+        if log["address"].lower() != escrow:
             if topics[0] != TRANSFER_TOPIC or len(topics) != 3:
                 return None
             return "Transfer", {
-                "from": to_checksum_address("0x" + topics[1][-40:]),
-                "to": to_checksum_address("0x" + topics[2][-40:]),
+                "from": "0x" + topics[1][-40:],
+                "to": "0x" + topics[2][-40:],
                 "value": str(int(log["data"], 16)),
             }
         known = self.by_topic.get(topics[0])
         if known is None:
             return None
-        name, indexed, plain = known
+        name, indexed, plain, static = known
         args: dict[str, Any] = {}
-        for spec, topic in zip(indexed, topics[1:], strict=False):
-            args[spec["name"]] = _value(spec["type"], bytes.fromhex(topic[2:].rjust(64, "0")))
-        values = abi_decode([p["type"] for p in plain], bytes.fromhex(log["data"][2:]))
-        for spec, value in zip(plain, values, strict=True):
-            args[spec["name"]] = _plain(spec["type"], value)
+        for (field, kind), topic in zip(indexed, topics[1:], strict=False):
+            args[field] = _word(kind, topic[2:])
+        data = log["data"][2:]
+        if static:
+            for n, (field, kind) in enumerate(plain):
+                args[field] = _word(kind, data[64 * n : 64 * n + 64])
+        else:
+            values = abi_decode([kind for _, kind in plain], bytes.fromhex(data))
+            for (field, kind), value in zip(plain, values, strict=True):
+                args[field] = _plain(kind, value)
         return name, args
 
 
-def _value(kind: str, word: bytes) -> Any:
+def _is_static(kind: str) -> bool:
+    if kind in ("address", "bool"):
+        return True
+    return kind.startswith(("uint", "int", "bytes")) and kind != "bytes" and "[" not in kind
+
+
+def _word(kind: str, word: str) -> Any:
+    """One 32-byte ABI word (64 hex digits) of a static type."""
     if kind == "address":
-        return to_checksum_address(word[-20:])
-    if kind.startswith("uint") or kind.startswith("int"):
-        return str(int.from_bytes(word, "big"))
-    return "0x" + word.hex()
+        return "0x" + word[-40:].lower()
+    if kind == "bool":
+        return int(word, 16) != 0
+    if kind.startswith("uint"):
+        return str(int(word, 16))
+    if kind.startswith("int"):
+        value = int(word, 16)
+        return str(value - (1 << 256) if value >= 1 << 255 else value)
+    return "0x" + word.lower()
 
 
 def _plain(kind: str, value: Any) -> Any:
@@ -139,8 +175,8 @@ class Indexer:
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.request = request
-        self.escrow = to_checksum_address(escrow)
-        self.token = to_checksum_address(token)
+        self.escrow = escrow.lower()
+        self.token = token.lower()
         self.decoder = EventDecoder(escrow_abi)
         self.settings = settings or IndexerSettings()
         self.sleep = sleep
@@ -208,7 +244,7 @@ class Indexer:
             raise
 
     def _get_logs(self, start: int, end: int) -> list[dict[str, Any]]:
-        escrow_topic = "0x" + self.escrow[2:].lower().rjust(64, "0")
+        escrow_topic = "0x" + self.escrow[2:].rjust(64, "0")
         span = {"fromBlock": hex(start), "toBlock": hex(end)}
         logs = self.call("eth_getLogs", [{**span, "address": self.escrow}])
         logs += self.call(
@@ -243,44 +279,42 @@ class Indexer:
 
     def index_range(self, start: int, end: int) -> int:
         logs = self.get_logs(start, end)
-        rows, hashes = [], {}
+        rows, hashes, timestamps = [], {}, {}
+        decode, escrow, dumps = self.decoder.decode, self.escrow, json.dumps
         for log in logs:
             if log.get("removed"):
                 continue
-            decoded = self.decoder.decode(log, self.escrow)
+            decoded = decode(log, escrow)
             if decoded is None:
                 continue
-            name, args = decoded
             number = int(log["blockNumber"], 16)
             hashes[number] = log["blockHash"]
+            if "blockTimestamp" in log:
+                timestamps[number] = int(log["blockTimestamp"], 16)
             rows.append(
                 (
                     number,
                     int(log["logIndex"], 16),
                     log["transactionHash"],
-                    log["address"],
-                    name,
-                    json.dumps(args),
+                    log["address"].lower(),
+                    decoded[0],
+                    dumps(decoded[1]),
                 )
             )
         end_block = self.block(end)
         hashes[end] = end_block["hash"]
-        timestamps = self._timestamps(sorted(hashes), end, end_block)
+        timestamps[end] = int(end_block["timestamp"], 16)
+        for number in hashes:
+            if number not in timestamps:  # a node that does not put blockTimestamp in logs
+                timestamps[number] = int(self.block(number)["timestamp"], 16)
         with self.db:  # one transaction: the events, their blocks and the checkpoint
             self.db.executemany("INSERT OR REPLACE INTO events VALUES (?, ?, ?, ?, ?, ?)", rows)
             self.db.executemany(
                 "INSERT OR REPLACE INTO blocks VALUES (?, ?, ?)",
-                [(n, h, timestamps.get(n)) for n, h in hashes.items()],
+                [(n, h, timestamps[n]) for n, h in hashes.items()],
             )
             self.db.execute("UPDATE meta SET value = ? WHERE key = 'checkpoint'", (str(end),))
         return len(rows)
-
-    def _timestamps(self, numbers: Iterable[int], end: int, end_block: dict) -> dict[int, int]:
-        stamps = {end: int(end_block["timestamp"], 16)}
-        for number in numbers:
-            if number not in stamps:
-                stamps[number] = int(self.block(number)["timestamp"], 16)
-        return stamps
 
     def check_reorg(self) -> int | None:
         """Rolls back to the fork point when a kept block hash changed; returns it, or None."""

@@ -17,13 +17,12 @@ from itgen_chain.journal import Journal
 from itgen_chain.roster import read_roster
 
 
-def _network_choice(network: Any) -> str:
+def _network_choice(network: Any = None) -> str:
+    """The --network value that reconnects to this network with this provider."""
     from ape import chain
 
-    net = chain.provider.network
-    return (
-        getattr(network, "choice", None) or f"{net.ecosystem.name}:{net.name}:{chain.provider.name}"
-    )
+    provider = chain.provider
+    return f"{provider.network.ecosystem.name}:{provider.network.name}:{provider.name}"
 
 
 def _describe(plan: Plan, decimals: int, batch_size: int, echo: Any) -> None:
@@ -110,6 +109,11 @@ def sign(path: Path, account: Any, out: Path, *, valid_days: int, echo: Any = cl
     client.plan(str(path), rows, account.address)  # the same checks a relayer will make
     deadline = chain.pending_timestamp + valid_days * 86_400
     entries = []
+    if hasattr(account, "set_autosign"):  # a keystore account: one passphrase, not one per row
+        click.confirm(
+            f"Sign {len(rows)} attestation(s) with {account.alias}?", abort=True, default=True
+        )
+        account.set_autosign(True)
     with click.progressbar(rows, label="signing") as bar:
         for row in bar:
             message = signable(row.attestation, deadline, chain.chain_id, conn.escrow.address)
@@ -124,6 +128,8 @@ def sign(path: Path, account: Any, out: Path, *, valid_days: int, echo: Any = cl
                     "signature": "0x" + signature.encode_rsv().hex(),
                 }
             )
+    if hasattr(account, "set_autosign"):
+        account.set_autosign(False)
     document = {
         "format": "itgen-chain/signed-attestations/1",
         "chainId": chain.chain_id,

@@ -44,7 +44,9 @@ def cli(out: Path, only: str, payouts: int) -> None:
         (out / "index.json").write_text(json.dumps(result, indent=2) + "\n")
         for name in ("indexer", "bare_eth_getLogs", "ape_event_query"):
             row = result[name]
-            click.echo(f"{name:20} {row['events']:>8,} events {row['seconds']:>8.2f} s {row['events_per_second']:>9,}/s")
+            click.echo(
+                f"{name:20} {row['events']:>8,} events {row['seconds']:>8.2f} s {row['events_per_second']:>9,}/s"
+            )
         click.echo(f"wrote {out / 'index.json'}")
     from itgen_chain import benchreport
 

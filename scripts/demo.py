@@ -1,6 +1,6 @@
 """The seed program end to end on a local chain, then the audit.
 
-    ape run demo --network ethereum:local:foundry
+ape run demo --network ethereum:local:foundry
 """
 
 from __future__ import annotations
@@ -13,8 +13,12 @@ from ape.cli import ConnectedProviderCommand, network_option
 
 @click.command(cls=ConnectedProviderCommand)
 @network_option()
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("out") / "demo",
-              show_default=True)
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("out") / "demo",
+    show_default=True,
+)
 def cli(network, out: Path) -> None:
     """2,000 students, 1,877 completions, one stolen key, the audit."""
     from ape import chain

@@ -32,8 +32,19 @@ def node(tmp_path):
     port = free_port()
     anvil = shutil.which("anvil", path=str(ROOT / "node_modules" / ".bin")) or "anvil"
     process = subprocess.Popen(
-        [anvil, "--port", str(port), "--mnemonic", MNEMONIC, "--accounts", "10", "--block-base-fee-per-gas", "0"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            anvil,
+            "--port",
+            str(port),
+            "--mnemonic",
+            MNEMONIC,
+            "--accounts",
+            "10",
+            "--block-base-fee-per-gas",
+            "0",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
@@ -42,20 +53,35 @@ def node(tmp_path):
                 break
         time.sleep(0.1)
     env = {**os.environ, "APE_FOUNDRY_HOST": f"http://127.0.0.1:{port}"}
-    for name in (".build",):
-        pass
 
     def ape(*args: str, check: bool = True, background: bool = False):
-        command = [shutil.which("ape") or "ape", "run", *args, "--network", "ethereum:local:foundry"]
+        command = [
+            shutil.which("ape") or "ape",
+            "run",
+            *args,
+            "--network",
+            "ethereum:local:foundry",
+        ]
         if background:
-            return subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                    text=True)
-        result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+            return subprocess.Popen(
+                command,
+                cwd=ROOT,
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+            )
+        result = subprocess.run(
+            command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
+        )
         if check and result.returncode != 0:
-            raise AssertionError(f"ape run {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
+            raise AssertionError(
+                f"ape run {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}"
+            )
         return result
 
     ape.process = process
+    ape.port = port
     yield ape
     process.terminate()
     process.wait(timeout=10)
@@ -75,22 +101,218 @@ def wallet(n: int) -> str:
     return to_checksum_address(f"0x{0xFACE0000 + n:040x}")
 
 
-def setup_program(ape) -> None:
-    ape("deploy", "--donor", DONOR, "--program-end", "2030-01-01", "--account", "TEST::0", "--yes", "--force")
-    ape("courses", "set", "1", "--registration", "450", "--completion", "12.5", "--account", "TEST::0", "--yes")
-    ape("registrars", "add", "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC", "--allowance", "100000",
-        "--expiry", "2029-12-31", "--account", "TEST::0", "--yes")
-    # the donor (TEST::1) needs tokens: the local deploy made a test token anyone can mint
-    record = json.loads((ROOT / ".build" / "deployments" / "ethereum-local.json").read_text())
+def web3_for(port: int):
+    from web3 import HTTPProvider, Web3
+
+    return Web3(HTTPProvider(f"http://127.0.0.1:{port}"))
+
+
+def deployment() -> dict:
+    return json.loads((ROOT / ".build" / "deployments" / "ethereum-local.json").read_text())
+
+
+def token_call(web3, token: str, signature: str, *args, sender: str | None = None):
+    """Calls or sends a token function by its signature, e.g. 'balanceOf(address)'."""
+    from eth_abi import encode
+    from eth_utils import function_signature_to_4byte_selector
+
+    types = signature[signature.index("(") + 1 : -1].split(",") if "()" not in signature else []
+    data = (
+        "0x" + (function_signature_to_4byte_selector(signature) + encode(types, list(args))).hex()
+    )
+    if sender is None:
+        return int(web3.eth.call({"to": token, "data": data}).hex() or "0", 16)
+    web3.eth.wait_for_transaction_receipt(
+        web3.eth.send_transaction({"from": sender, "to": token, "data": data})
+    )
+
+
+REGISTRAR = "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC"  # TEST::2
+
+
+def setup_program(ape, funds: str = "50000") -> dict:
+    ape(
+        "deploy",
+        "--donor",
+        DONOR,
+        "--program-end",
+        "2030-01-01",
+        "--account",
+        "TEST::0",
+        "--yes",
+        "--force",
+    )
+    record = deployment()
+    web3 = web3_for(ape.port)
+    token_call(web3, record["token"], "mint(address,uint256)", DONOR, 10**24, sender=DONOR)
+    ape("fund", funds, "--account", "TEST::1", "--yes")
+    ape(
+        "courses",
+        "set",
+        "1",
+        "--registration",
+        "450",
+        "--completion",
+        "12.5",
+        "--account",
+        "TEST::0",
+        "--yes",
+    )
+    ape("courses", "set", "2", "--registration", "300", "--account", "TEST::0", "--yes")
+    ape("courses", "deactivate", "2", "--account", "TEST::0", "--yes")
+    ape(
+        "registrars",
+        "add",
+        REGISTRAR,
+        "--allowance",
+        "400000",
+        "--expiry",
+        "2029-12-31",
+        "--account",
+        "TEST::0",
+        "--yes",
+    )
     return record
+
+
+def balance(ape, token: str, who: str) -> int:
+    return token_call(web3_for(ape.port), token, "balanceOf(address)", who)
 
 
 @pytest.mark.timeout(900)
 def test_a_whole_program_through_the_commands(node, tmp_path):
     record = setup_program(node)
-    assert "BscUsdLike" or record
-    mint = node("fund", "--help")
-    assert "AMOUNT" in mint.stdout
-    roster = write_roster(tmp_path / "roster.csv", [[f"c-{n}", wallet(n), "1", "registration"] for n in range(30)])
-    dry = node("attest", str(roster), "--account", "TEST::2", "--dry-run", check=False)
-    assert "dry run" in dry.stdout and "nothing sent" in dry.stdout, dry.stdout + dry.stderr
+    token = record["token"]
+    assert balance(node, token, record["escrow"]) == 50_000 * 10**18
+
+    bad = write_roster(
+        tmp_path / "bad.csv",
+        [
+            ["a", wallet(1), "1", "registration"],
+            ["b", "0x12", "1", "registration"],
+            ["c", wallet(3), "2", "registration"],
+            ["d", wallet(4), "1", "enrolment"],
+        ],
+    )
+    refused = node("attest", str(bad), "--account", "TEST::2", "--yes", check=False)
+    assert refused.returncode != 0
+    said = refused.stdout + refused.stderr
+    assert "row 3, payee" in said and "row 5, milestone" in said
+    assert balance(node, token, wallet(1)) == 0
+
+    roster = write_roster(
+        tmp_path / "roster.csv", [[f"c-{n}", wallet(n), "1", "registration"] for n in range(30)]
+    )
+    dry = node("attest", str(roster), "--account", "TEST::2", "--dry-run")
+    assert "dry run" in dry.stdout and "gas" in dry.stdout and "nothing sent" in dry.stdout
+    assert balance(node, token, wallet(0)) == 0
+
+    node("attest", str(roster), "--account", "TEST::2", "--batch-size", "7", "--yes")
+    assert [balance(node, token, wallet(n)) for n in range(30)] == [450 * 10**18] * 30
+    again = node("attest", str(roster), "--account", "TEST::2", "--yes")
+    assert "30 already paid, skipped" in again.stdout
+
+    done = write_roster(
+        tmp_path / "done.csv", [[f"c-{n}", wallet(n), "1", "completion"] for n in range(10)]
+    )
+    signed = tmp_path / "signed.json"
+    node("sign", str(done), "--out", str(signed), "--account", "TEST::2")
+    assert "c-1" not in signed.read_text()
+    forged = json.loads(signed.read_text())
+    forged["attestations"][3]["payee"] = wallet(99)
+    (tmp_path / "forged.json").write_text(json.dumps(forged))
+    refused = node(
+        "relay", str(tmp_path / "forged.json"), "--account", "TEST::5", "--yes", check=False
+    )
+    assert refused.returncode != 0 and "row 5, signature" in refused.stdout + refused.stderr
+    assert balance(node, token, wallet(99)) == 0
+    node("relay", str(signed), "--account", "TEST::5", "--yes")
+    assert balance(node, token, wallet(0)) == 462_500_000_000_000_000_000
+
+    node("index", "--db", str(tmp_path / "index.sqlite"))
+    audit = node(
+        "audit",
+        "--db",
+        str(tmp_path / "index.sqlite"),
+        "--out",
+        str(tmp_path / "audit"),
+        "--roster",
+        str(roster),
+    )
+    report = json.loads((tmp_path / "audit" / "audit.json").read_text())
+    assert report["reconciled"] is True
+    assert report["totals"]["released"]["tokens"] == "13625"
+    assert report["roster"]["attested_not_paid"] == []
+    assert "audit report:" in audit.stdout
+
+
+def newest_journal() -> Path | None:
+    journals = sorted((ROOT / "var" / "journal").glob("*.jsonl"), key=lambda p: p.stat().st_mtime)
+    return journals[-1] if journals else None
+
+
+def wait_for_sending(since: float, count: int, timeout: float = 120) -> Path:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        journal = newest_journal()
+        if (
+            journal
+            and journal.stat().st_mtime >= since
+            and journal.read_text().count('"sending"') >= count
+        ):
+            return journal
+        time.sleep(0.02)
+    raise AssertionError("the run never journalled a batch")
+
+
+@pytest.mark.timeout(900)
+def test_a_run_killed_mid_batch_is_resumed_and_pays_nobody_twice(node, tmp_path):
+    record = setup_program(node, funds="400000")
+    roster = write_roster(
+        tmp_path / "big.csv", [[f"k-{n}", wallet(n), "1", "registration"] for n in range(400)]
+    )
+    started = time.time()
+    run = node(
+        "attest",
+        str(roster),
+        "--account",
+        "TEST::2",
+        "--batch-size",
+        "40",
+        "--yes",
+        background=True,
+    )
+    wait_for_sending(started, 3)
+    run.send_signal(signal.SIGKILL)
+    run.wait(timeout=30)
+    resumed = node("attest", str(roster), "--account", "TEST::2", "--batch-size", "40", "--yes")
+    assert "paid" in resumed.stdout
+    token = record["token"]
+    paid = [balance(node, token, wallet(n)) for n in range(400)]
+    assert paid == [450 * 10**18] * 400
+    assert balance(node, token, record["escrow"]) == (400_000 - 400 * 450) * 10**18
+
+
+@pytest.mark.timeout(900)
+def test_the_node_stopping_mid_run_names_the_command_that_resumes(node, tmp_path):
+    setup_program(node, funds="400000")
+    roster = write_roster(
+        tmp_path / "big.csv", [[f"n-{n}", wallet(n), "1", "registration"] for n in range(400)]
+    )
+    started = time.time()
+    run = node(
+        "attest",
+        str(roster),
+        "--account",
+        "TEST::2",
+        "--batch-size",
+        "40",
+        "--yes",
+        background=True,
+    )
+    wait_for_sending(started, 2)
+    node.process.kill()
+    output, _ = run.communicate(timeout=300)
+    assert run.returncode != 0
+    assert "the node stopped answering" in output
+    assert f"ape run attest {roster} --network ethereum:local:foundry --account TEST::2" in output
