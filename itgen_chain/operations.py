@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -55,10 +56,49 @@ def _dry_run(
     )
 
 
-def _send(client, plan, sender, batch_size, by_sig, legacy_gas, journal, echo) -> None:
-    with click.progressbar(length=len(plan.to_send), label="attesting") as bar:
-        hashes = client.send(plan, sender, journal, batch_size, by_sig, legacy_gas, bar.update)
-    echo(f"paid {len(plan.to_send)} in {len(hashes)} transaction(s)")
+def _run(
+    command: str,
+    path: Path,
+    account: Any,
+    make_plan: Callable[[Any, EscrowClient], Plan],
+    *,
+    batch_size: int,
+    dry_run: bool,
+    yes: bool,
+    by_sig: bool,
+    echo: Any,
+) -> Plan:
+    """What attest and relay share: settle an interrupted run, plan from the chain, describe,
+    then a dry run or, once confirmed, the batches; a lost node names the resuming command."""
+    from ape import chain
+
+    resume = f"ape run {command} {path} --network {_network_choice()} --account {account.alias}"
+
+    @guard_node(resume)
+    def run() -> Plan:
+        conn = connect()
+        client = EscrowClient(conn.escrow, conn.token, chain.provider)
+        journal = Journal.for_run(
+            chain.chain_id, conn.escrow.address, account.address, conn.deployment.salt_id
+        )
+        if settled := client.settle(journal):
+            echo(f"settled {settled} transaction(s) left by an interrupted run")
+        plan = make_plan(conn, client)
+        _describe(plan, conn.decimals, batch_size, echo)
+        if dry_run:
+            _dry_run(client, plan, account, batch_size, by_sig, echo)
+        elif plan.to_send:
+            confirm_or_stop(
+                f"Release {format_tokens(plan.total, conn.decimals)} tokens of scholarships?", yes
+            )
+            with click.progressbar(length=len(plan.to_send), label="attesting") as bar:
+                hashes = client.send(
+                    plan, account, journal, batch_size, by_sig, conn.legacy_gas, bar.update
+                )
+            echo(f"paid {len(plan.to_send)} in {len(hashes)} transaction(s)")
+        return plan
+
+    return run()
 
 
 def attest(
@@ -72,31 +112,22 @@ def attest(
     echo: Any = click.echo,
 ) -> Plan:
     """Validates ROSTER against the chain and pays it in batches as the registrar `account`."""
-    from ape import chain
 
-    resume = f"ape run attest {path} --network {_network_choice(network)} --account {account.alias}"
-
-    @guard_node(resume)
-    def run() -> Plan:
-        conn = connect()
-        client = EscrowClient(conn.escrow, conn.token, chain.provider)
-        journal = Journal.for_run(
-            chain.chain_id, conn.escrow.address, account.address, conn.deployment.salt_id
-        )
-        if settled := client.settle(journal):
-            echo(f"settled {settled} transaction(s) left by an interrupted run")
+    def make_plan(conn: Any, client: EscrowClient) -> Plan:
         rows = read_roster(path, conn.deployment.salt)
-        plan = client.plan(str(path), rows, account.address)
-        _describe(plan, conn.decimals, batch_size, echo)
-        if dry_run:
-            _dry_run(client, plan, account, batch_size, False, echo)
-            return plan
-        if plan.to_send:
-            confirm_or_stop(f"Release {format_tokens(plan.total, conn.decimals)} tokens?", yes)
-            _send(client, plan, account, batch_size, False, conn.legacy_gas, journal, echo)
-        return plan
+        return client.plan(str(path), rows, account.address)
 
-    return run()
+    return _run(
+        "attest",
+        path,
+        account,
+        make_plan,
+        batch_size=batch_size,
+        dry_run=dry_run,
+        yes=yes,
+        by_sig=False,
+        echo=echo,
+    )
 
 
 def sign(path: Path, account: Any, out: Path, *, valid_days: int, echo: Any = click.echo) -> int:
@@ -183,21 +214,12 @@ def relay(
     echo: Any = click.echo,
 ) -> Plan:
     """Submits a signed file from any funded account, after checking every signature."""
-    from ape import chain
 
-    resume = f"ape run relay {path} --network {_network_choice(network)} --account {account.alias}"
+    def make_plan(conn: Any, client: EscrowClient) -> Plan:
+        from ape import chain
 
-    @guard_node(resume)
-    def run() -> Plan:
         from itgen_chain.roster import RosterRow
 
-        conn = connect()
-        client = EscrowClient(conn.escrow, conn.token, chain.provider)
-        journal = Journal.for_run(
-            chain.chain_id, conn.escrow.address, account.address, conn.deployment.salt_id
-        )
-        if settled := client.settle(journal):
-            echo(f"settled {settled} transaction(s) left by an interrupted run")
         entries = read_signed(path, chain.chain_id, conn.escrow.address)
         now = chain.provider.get_block("latest").timestamp
         errors, signers, standings = [], {}, {}
@@ -219,16 +241,16 @@ def relay(
             raise RosterError(str(path), errors)
         rows = [RosterRow(row, item.attestation) for row, item, _ in entries]
         signed = {row: item for row, item, _ in entries}
-        plan = client.plan(str(path), rows, signers.__getitem__, signed)
-        _describe(plan, conn.decimals, batch_size, echo)
-        if dry_run:
-            _dry_run(client, plan, account, batch_size, True, echo)
-            return plan
-        if plan.to_send:
-            confirm_or_stop(
-                f"Relay {format_tokens(plan.total, conn.decimals)} tokens of scholarships?", yes
-            )
-            _send(client, plan, account, batch_size, True, conn.legacy_gas, journal, echo)
-        return plan
+        return client.plan(str(path), rows, signers.__getitem__, signed)
 
-    return run()
+    return _run(
+        "relay",
+        path,
+        account,
+        make_plan,
+        batch_size=batch_size,
+        dry_run=dry_run,
+        yes=yes,
+        by_sig=True,
+        echo=echo,
+    )
