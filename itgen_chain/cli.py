@@ -82,3 +82,15 @@ def connect() -> Connected:
 def confirm_or_stop(message: str, yes: bool) -> None:
     if not yes and not click.confirm(message, default=False):
         raise click.Abort()
+
+
+def describe_cost(gas: int, transactions: int = 1) -> str:
+    """``2 transaction(s), about 150,000 gas at 1.00 gwei = 0.000150 BNB``."""
+    from ape import chain
+
+    price = chain.provider.web3.eth.gas_price
+    symbol = chain.provider.network.ecosystem.fee_token_symbol
+    return (
+        f"{transactions} transaction(s), about {gas:,} gas at {price / 1e9:.2f} gwei = "
+        f"{gas * price / 1e18:.6f} {symbol}"
+    )

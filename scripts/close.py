@@ -8,7 +8,7 @@ from __future__ import annotations
 import click
 from ape.cli import ConnectedProviderCommand, account_option, network_option
 
-from itgen_chain.cli import confirm_or_stop, dry_run_option, yes_option
+from itgen_chain.cli import confirm_or_stop, describe_cost, dry_run_option, yes_option
 
 
 @click.command(cls=ConnectedProviderCommand)
@@ -24,6 +24,8 @@ def cli(network, account, dry_run, yes) -> None:
     balance = conn.escrow.budget()
     click.echo(f"reclaim {balance / 10**conn.decimals:,.2f} tokens to donor {conn.escrow.donor()}")
     if dry_run:
+        gas = conn.escrow.reclaim.estimate_gas_cost(sender=account)
+        click.echo(f"dry run: {describe_cost(gas)}; nothing sent")
         return
     confirm_or_stop("Reclaim?", yes)
     conn.escrow.reclaim(sender=account)

@@ -61,9 +61,9 @@ def list_courses(network) -> None:
     from itgen_chain.cli import connect
 
     conn = connect()
-    logs = conn.escrow.CourseSet.query("courseId", start_block=conn.deployment.block)
+    logs = conn.escrow.CourseSet.query("event_arguments", start_block=conn.deployment.block)
     unit = 10**conn.decimals
-    for course in sorted(set(logs["courseId"])):
+    for course in sorted(set(args["courseId"] for args in logs["event_arguments"])):
         registration, completion, active = conn.escrow.course(course)
         click.echo(
             f"course {course:>5}  registration {registration / unit:>10,.2f}  "

@@ -11,7 +11,7 @@ from __future__ import annotations
 import click
 from ape.cli import ConnectedProviderCommand, account_option, network_option
 
-from itgen_chain.cli import confirm_or_stop, dry_run_option, parse_time, yes_option
+from itgen_chain.cli import confirm_or_stop, describe_cost, dry_run_option, parse_time, yes_option
 
 
 @click.command(cls=ConnectedProviderCommand)
@@ -40,6 +40,10 @@ def cli(network, account, token, donor, admin, program_end, force, dry_run, yes)
     admin = admin or account.address
     click.echo(f"escrow: token {token}, donor {donor}, admin {admin}, program end {program_end}")
     if dry_run:
+        txn = project.ScholarshipEscrow.constructor.serialize_transaction(
+            token, donor, admin, program_end, sender=account
+        )
+        click.echo(f"dry run: {describe_cost(chain.provider.estimate_gas_cost(txn))}; nothing sent")
         return
     confirm_or_stop("Deploy?", yes)
     record = deploy(account, token, donor, admin, program_end, force)

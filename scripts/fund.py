@@ -8,7 +8,7 @@ from __future__ import annotations
 import click
 from ape.cli import ConnectedProviderCommand, account_option, network_option
 
-from itgen_chain.cli import confirm_or_stop, dry_run_option, parse_amount, yes_option
+from itgen_chain.cli import confirm_or_stop, describe_cost, dry_run_option, parse_amount, yes_option
 
 
 @click.command(cls=ConnectedProviderCommand)
@@ -26,10 +26,18 @@ def cli(network, account, amount: str, dry_run: bool, yes: bool) -> None:
     click.echo(
         f"fund {amount} tokens ({value} base units) from {account.address} into {conn.escrow.address}"
     )
+    needs_approval = conn.token.allowance(account, conn.escrow) < value
     if dry_run:
+        gas = (
+            conn.token.approve.estimate_gas_cost(conn.escrow, value, sender=account)
+            if needs_approval
+            else 0
+        )
+        # fund's own gas cannot be estimated before the approval exists; 90,000 covers it
+        click.echo(f"dry run: {describe_cost(gas + 90_000, 1 + needs_approval)}; nothing sent")
         return
     confirm_or_stop("Fund?", yes)
-    if conn.token.allowance(account, conn.escrow) < value:
+    if needs_approval:
         conn.token.approve(conn.escrow, value, sender=account)
     conn.escrow.fund(value, sender=account)
     click.echo(f"escrow budget now {conn.escrow.budget() / 10**conn.decimals:,.2f} tokens")

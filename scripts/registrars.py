@@ -61,8 +61,8 @@ def list_registrars(network, registrars) -> None:
 
     conn = connect()
     if not registrars:
-        logs = conn.escrow.RegistrarSet.query("registrar", start_block=conn.deployment.block)
-        registrars = sorted(set(logs["registrar"]))
+        logs = conn.escrow.RegistrarSet.query("event_arguments", start_block=conn.deployment.block)
+        registrars = sorted(set(args["registrar"] for args in logs["event_arguments"]))
     for address in registrars:
         allowance, released, expiry, active = conn.escrow.registrar(address)
         unit = 10**conn.decimals

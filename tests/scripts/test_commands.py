@@ -54,13 +54,18 @@ def node(tmp_path):
         time.sleep(0.1)
     env = {**os.environ, "APE_FOUNDRY_HOST": f"http://127.0.0.1:{port}"}
 
-    def ape(*args: str, check: bool = True, background: bool = False):
+    def ape(
+        *args: str,
+        check: bool = True,
+        background: bool = False,
+        network: str = "ethereum:local:foundry",
+    ):
         command = [
             shutil.which("ape") or "ape",
             "run",
             *args,
             "--network",
-            "ethereum:local:foundry",
+            network,
         ]
         if background:
             return subprocess.Popen(
@@ -107,8 +112,8 @@ def web3_for(port: int):
     return Web3(HTTPProvider(f"http://127.0.0.1:{port}"))
 
 
-def deployment() -> dict:
-    return json.loads((ROOT / ".build" / "deployments" / "ethereum-local.json").read_text())
+def deployment(ecosystem: str = "ethereum") -> dict:
+    return json.loads((ROOT / ".build" / "deployments" / f"{ecosystem}-local.json").read_text())
 
 
 def token_call(web3, token: str, signature: str, *args, sender: str | None = None):
@@ -130,48 +135,21 @@ def token_call(web3, token: str, signature: str, *args, sender: str | None = Non
 REGISTRAR = "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC"  # TEST::2
 
 
-def setup_program(ape, funds: str = "50000") -> dict:
-    ape(
-        "deploy",
-        "--donor",
-        DONOR,
-        "--program-end",
-        "2030-01-01",
-        "--account",
-        "TEST::0",
-        "--yes",
-        "--force",
+def setup_program(ape, funds: str = "50000", network: str = "ethereum:local:foundry") -> dict:
+    def run(*args: str):
+        return ape(*args, network=network)
+
+    admin = ("--account", "TEST::0", "--yes")
+    run("deploy", "--donor", DONOR, "--program-end", "2030-01-01", "--force", *admin)
+    record = deployment(network.split(":")[0])
+    token_call(
+        web3_for(ape.port), record["token"], "mint(address,uint256)", DONOR, 10**24, sender=DONOR
     )
-    record = deployment()
-    web3 = web3_for(ape.port)
-    token_call(web3, record["token"], "mint(address,uint256)", DONOR, 10**24, sender=DONOR)
-    ape("fund", funds, "--account", "TEST::1", "--yes")
-    ape(
-        "courses",
-        "set",
-        "1",
-        "--registration",
-        "450",
-        "--completion",
-        "12.5",
-        "--account",
-        "TEST::0",
-        "--yes",
-    )
-    ape("courses", "set", "2", "--registration", "300", "--account", "TEST::0", "--yes")
-    ape("courses", "deactivate", "2", "--account", "TEST::0", "--yes")
-    ape(
-        "registrars",
-        "add",
-        REGISTRAR,
-        "--allowance",
-        "400000",
-        "--expiry",
-        "2029-12-31",
-        "--account",
-        "TEST::0",
-        "--yes",
-    )
+    run("fund", funds, "--account", "TEST::1", "--yes")
+    run("courses", "set", "1", "--registration", "450", "--completion", "12.5", *admin)
+    run("courses", "set", "2", "--registration", "300", *admin)
+    run("courses", "deactivate", "2", *admin)
+    run("registrars", "add", REGISTRAR, "--allowance", "400000", "--expiry", "2029-12-31", *admin)
     return record
 
 
@@ -184,6 +162,23 @@ def test_a_whole_program_through_the_commands(node, tmp_path):
     record = setup_program(node)
     token = record["token"]
     assert balance(node, token, record["escrow"]) == 50_000 * 10**18
+    dry = node("fund", "10", "--account", "TEST::1", "--dry-run")
+    assert (
+        "dry run: 2 transaction(s), about" in dry.stdout and "nothing sent" in dry.stdout
+    )  # approve + fund
+    assert balance(node, token, record["escrow"]) == 50_000 * 10**18
+    listing = node("registrars", "list")
+    assert (
+        REGISTRAR in listing.stdout
+        and "400,000.00" in listing.stdout
+        and "active" in listing.stdout
+    )
+    courses = node("courses", "list").stdout.splitlines()
+    assert any(
+        "course     1" in line and "450.00" in line and "12.50" in line and " active" in line
+        for line in courses
+    )
+    assert any("course     2" in line and "inactive" in line for line in courses)
 
     bad = write_roster(
         tmp_path / "bad.csv",
@@ -316,3 +311,20 @@ def test_the_node_stopping_mid_run_names_the_command_that_resumes(node, tmp_path
     assert run.returncode != 0
     assert "the node stopped answering" in output
     assert f"ape run attest {roster} --network ethereum:local:foundry --account TEST::2" in output
+
+
+@pytest.mark.timeout(900)
+def test_on_bnb_chain_transactions_are_legacy_gas_price_ones(node, tmp_path):
+    setup_program(node, network="bsc:local:foundry")
+    roster = write_roster(
+        tmp_path / "r.csv", [[f"b-{n}", wallet(n), "1", "registration"] for n in range(3)]
+    )
+    started = time.time()
+    node("attest", str(roster), "--account", "TEST::2", "--yes", network="bsc:local:foundry")
+    journal = newest_journal()
+    assert journal is not None and journal.stat().st_mtime >= started
+    hashes = [
+        json.loads(line)["hash"] for line in journal.read_text().splitlines() if '"sending"' in line
+    ]
+    web3 = web3_for(node.port)
+    assert [web3.eth.get_transaction(h)["type"] for h in hashes] == [0]
