@@ -75,9 +75,11 @@ class EscrowClient:
         rows: Sequence[RosterRow],
         registrars: Callable[[int], str] | str,
         signed: dict[int, SignedAttestation] | None = None,
+        errors: Sequence[RowError] = (),
     ) -> Plan:
-        """Checks every row against the chain; raises RosterError listing every bad row."""
-        errors: list[RowError] = []
+        """Checks every row against the chain; raises RosterError listing every bad row,
+        with `errors` already found in the file."""
+        errors = list(errors)
         courses = self._courses({row.attestation.course_id for row in rows})
         paid = self._paid([row.attestation for row in rows])
         forbidden = {self.escrow.address.lower(), self.token.address.lower()}
@@ -116,7 +118,7 @@ class EscrowClient:
                 RowError(0, "total", f"{plan.total} base units needed, the escrow holds {balance}")
             )
         if errors:
-            raise RosterError(path, errors)
+            raise RosterError(path, sorted(errors, key=lambda e: e.row))
         return plan
 
     def _courses(self, ids: set[int]) -> dict[int, tuple[int, int, bool]]:

@@ -15,7 +15,7 @@ from itgen_chain.cli import confirm_or_stop, connect
 from itgen_chain.escrow import EscrowClient, Plan, guard_node
 from itgen_chain.exceptions import ItgenError, RosterError, RowError
 from itgen_chain.journal import Journal
-from itgen_chain.roster import read_roster
+from itgen_chain.roster import parse_roster, read_roster
 
 
 def _network_choice(network: Any = None) -> str:
@@ -114,8 +114,8 @@ def attest(
     """Validates ROSTER against the chain and pays it in batches as the registrar `account`."""
 
     def make_plan(conn: Any, client: EscrowClient) -> Plan:
-        rows = read_roster(path, conn.deployment.salt)
-        return client.plan(str(path), rows, account.address)
+        rows, errors = parse_roster(path, conn.deployment.salt)
+        return client.plan(str(path), rows, account.address, errors=errors)
 
     return _run(
         "attest",

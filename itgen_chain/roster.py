@@ -63,6 +63,15 @@ def parse_payee(text: str, row: int) -> str:
 
 def read_roster(path: Path, salt: bytes) -> list[RosterRow]:
     """Reads and checks every row; raises RosterError naming every bad row at once."""
+    rows, errors = parse_roster(path, salt)
+    if errors:
+        raise RosterError(str(path), errors)
+    return rows
+
+
+def parse_roster(path: Path, salt: bytes) -> tuple[list[RosterRow], list[RowError]]:
+    """The valid rows and the errors of the others, so that checks against the chain can
+    add theirs and every bad row is reported at once. A missing column is raised at once."""
     rows: list[RosterRow] = []
     errors: list[RowError] = []
     seen: dict[tuple[bytes, Milestone], int] = {}
@@ -80,9 +89,7 @@ def read_roster(path: Path, salt: bytes) -> list[RosterRow]:
                 rows.append(_parse_row(number, values, salt, seen))
             except RowError as error:
                 errors.append(error)
-    if errors:
-        raise RosterError(str(path), errors)
-    return rows
+    return rows, errors
 
 
 def _parse_row(number: int, values: dict[str, str], salt: bytes, seen: dict) -> RosterRow:

@@ -180,19 +180,46 @@ def test_a_whole_program_through_the_commands(node, tmp_path):
     )
     assert any("course     2" in line and "inactive" in line for line in courses)
 
+    good = wallet(1)
+    letter = next(i for i, c in enumerate(good) if i > 1 and c.isalpha())
+    wrong_checksum = good[:letter] + good[letter].swapcase() + good[letter + 1 :]
     bad = write_roster(
         tmp_path / "bad.csv",
         [
-            ["a", wallet(1), "1", "registration"],
-            ["b", "0x12", "1", "registration"],
-            ["c", wallet(3), "2", "registration"],
-            ["d", wallet(4), "1", "enrolment"],
+            ["a", wallet(1), "1", "registration"],  # row 2: fine
+            ["b", "0x12", "1", "registration"],  # 3: malformed address
+            ["c", wrong_checksum, "1", "registration"],  # 4: wrong checksum
+            ["d", "0x" + "00" * 20, "1", "registration"],  # 5: zero address
+            ["e", record["escrow"], "1", "registration"],  # 6: the escrow
+            ["f", record["token"], "1", "registration"],  # 7: the token
+            ["g", wallet(8), "9", "registration"],  # 8: unknown course
+            ["h", wallet(9), "2", "registration"],  # 9: inactive course
+            ["i", wallet(10), "1", "enrolment"],  # 10: unknown milestone
+            ["A", wallet(11), "1", "registration"],  # 11: student of row 2 again
         ],
     )
     refused = node("attest", str(bad), "--account", "TEST::2", "--yes", check=False)
     assert refused.returncode != 0
     said = refused.stdout + refused.stderr
-    assert "row 3, payee" in said and "row 5, milestone" in said
+    for row, field in [
+        (3, "payee"),
+        (4, "payee"),
+        (5, "payee"),
+        (6, "payee"),
+        (7, "payee"),
+        (8, "course"),
+        (9, "course"),
+        (10, "milestone"),
+        (11, "student_ref"),
+    ]:
+        assert f"row {row}, {field}" in said, (row, said)
+    assert "row 2," not in said and "nothing was sent" in said
+    too_much = write_roster(
+        tmp_path / "much.csv",
+        [[f"m-{n}", wallet(200 + n), "1", "registration"] for n in range(120)],
+    )
+    refused = node("attest", str(too_much), "--account", "TEST::2", "--yes", check=False)
+    assert refused.returncode != 0 and "the escrow holds" in refused.stdout + refused.stderr
     assert balance(node, token, wallet(1)) == 0
 
     roster = write_roster(
