@@ -15,7 +15,7 @@ from itgen_chain.cli import confirm_or_stop, connect
 from itgen_chain.escrow import EscrowClient, Plan, guard_node
 from itgen_chain.exceptions import ItgenError, RosterError, RowError
 from itgen_chain.journal import Journal
-from itgen_chain.roster import parse_roster, read_roster
+from itgen_chain.roster import parse_roster
 
 
 def _network_choice(network: Any = None) -> str:
@@ -135,9 +135,9 @@ def sign(path: Path, account: Any, out: Path, *, valid_days: int, echo: Any = cl
     from ape import chain
 
     conn = connect()
-    rows = read_roster(path, conn.deployment.salt)
+    rows, errors = parse_roster(path, conn.deployment.salt)
     client = EscrowClient(conn.escrow, conn.token, chain.provider)
-    client.plan(str(path), rows, account.address)  # the same checks a relayer will make
+    client.plan(str(path), rows, account.address, errors=errors)  # the checks a relayer will make
     deadline = chain.pending_timestamp + valid_days * 86_400
     entries = []
     if hasattr(account, "set_autosign"):  # a keystore account: one passphrase, not one per row
@@ -145,22 +145,24 @@ def sign(path: Path, account: Any, out: Path, *, valid_days: int, echo: Any = cl
             f"Sign {len(rows)} attestation(s) with {account.alias}?", abort=True, default=True
         )
         account.set_autosign(True)
-    with click.progressbar(rows, label="signing") as bar:
-        for row in bar:
-            message = signable(row.attestation, deadline, chain.chain_id, conn.escrow.address)
-            signature = account.sign_message(message)
-            entries.append(
-                {
-                    "row": row.row,
-                    "studentId": "0x" + row.attestation.student_id.hex(),
-                    "payee": row.attestation.payee,
-                    "courseId": row.attestation.course_id,
-                    "milestone": row.attestation.milestone.name.lower(),
-                    "signature": "0x" + signature.encode_rsv().hex(),
-                }
-            )
-    if hasattr(account, "set_autosign"):
-        account.set_autosign(False)
+    try:
+        with click.progressbar(rows, label="signing") as bar:
+            for row in bar:
+                message = signable(row.attestation, deadline, chain.chain_id, conn.escrow.address)
+                signature = account.sign_message(message)
+                entries.append(
+                    {
+                        "row": row.row,
+                        "studentId": "0x" + row.attestation.student_id.hex(),
+                        "payee": row.attestation.payee,
+                        "courseId": row.attestation.course_id,
+                        "milestone": row.attestation.milestone.name.lower(),
+                        "signature": "0x" + signature.encode_rsv().hex(),
+                    }
+                )
+    finally:
+        if hasattr(account, "set_autosign"):
+            account.set_autosign(False)
     document = {
         "format": "itgen-chain/signed-attestations/1",
         "chainId": chain.chain_id,
