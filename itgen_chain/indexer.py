@@ -41,7 +41,6 @@ CREATE TABLE IF NOT EXISTS events (
     args TEXT NOT NULL,
     PRIMARY KEY (block_number, log_index)
 );
-CREATE INDEX IF NOT EXISTS events_by_name ON events (event);
 """
 RANGE_ERRORS = (
     "-32005",
@@ -94,42 +93,56 @@ class EventDecoder:
     """
 
     def __init__(self, escrow_abi: list[dict[str, Any]]) -> None:
-        self.by_topic: dict[str, tuple[str, list, list, bool]] = {}
+        self.by_topic: dict[str, tuple[str, str, list, list, bool]] = {}
         for entry in escrow_abi:
             if entry.get("type") != "event" or entry.get("anonymous"):
                 continue
             topic = "0x" + event_abi_to_log_topic(entry).hex()
-            indexed = [(i["name"], i["type"]) for i in entry["inputs"] if i.get("indexed")]
+            indexed = [
+                (i["name"], _converter(i["type"])) for i in entry["inputs"] if i.get("indexed")
+            ]
             plain = [(i["name"], i["type"]) for i in entry["inputs"] if not i.get("indexed")]
             static = all(_is_static(kind) for _, kind in plain)
-            self.by_topic[topic] = (entry["name"], indexed, plain, static)
+            if static:
+                plain = [(name, _converter(kind)) for name, kind in plain]
+            # Static events are written straight into a JSON template: their values are hex
+            # and decimal digits, which need no escaping.
+            names = [name for name, _ in indexed] + [name for name, _ in plain]
+            template = "{" + ",".join(f'"{name}":%s' for name in names) + "}"
+            self.by_topic[topic] = (entry["name"], template, indexed, plain, static)
 
-    def decode(self, log: dict[str, Any], escrow: str) -> tuple[str, dict[str, Any]] | None:
+    def decode(self, log: dict[str, Any], escrow: str) -> tuple[str, str] | None:
+        """The event's name and its arguments as JSON, or None for a log of no interest."""
         topics = log["topics"]
         if log["address"].lower() != escrow:
             if topics[0] != TRANSFER_TOPIC or len(topics) != 3:
                 return None
-            return "Transfer", {
-                "from": "0x" + topics[1][-40:],
-                "to": "0x" + topics[2][-40:],
-                "value": str(int(log["data"], 16)),
-            }
+            return "Transfer", TRANSFER_TEMPLATE % (
+                topics[1][-40:],
+                topics[2][-40:],
+                int(log["data"], 16),
+            )
         known = self.by_topic.get(topics[0])
         if known is None:
             return None
-        name, indexed, plain, static = known
-        args: dict[str, Any] = {}
-        for (field, kind), topic in zip(indexed, topics[1:], strict=False):
-            args[field] = _word(kind, topic[2:])
-        data = log["data"][2:]
+        name, template, indexed, plain, static = known
+        values = [convert(topic) for (_, convert), topic in zip(indexed, topics[1:], strict=False)]
+        data = log["data"]
         if static:
-            for n, (field, kind) in enumerate(plain):
-                args[field] = _word(kind, data[64 * n : 64 * n + 64])
-        else:
-            values = abi_decode([kind for _, kind in plain], bytes.fromhex(data))
-            for (field, kind), value in zip(plain, values, strict=True):
-                args[field] = _plain(kind, value)
-        return name, args
+            values += [
+                convert(data[2 + 64 * n : 66 + 64 * n]) for n, (_, convert) in enumerate(plain)
+            ]
+            return name, template % tuple(values)
+        args = {
+            field: json.loads(value) for (field, _), value in zip(indexed, values, strict=False)
+        }
+        decoded = abi_decode([kind for _, kind in plain], bytes.fromhex(data[2:]))
+        for (field, kind), value in zip(plain, decoded, strict=True):
+            args[field] = _plain(kind, value)
+        return name, json.dumps(args)
+
+
+TRANSFER_TEMPLATE = '{"from":"0x%s","to":"0x%s","value":"%d"}'
 
 
 def _is_static(kind: str) -> bool:
@@ -138,18 +151,21 @@ def _is_static(kind: str) -> bool:
     return kind.startswith(("uint", "int", "bytes")) and kind != "bytes" and "[" not in kind
 
 
-def _word(kind: str, word: str) -> Any:
-    """One 32-byte ABI word (64 hex digits) of a static type."""
+def _converter(kind: str) -> Callable[[str], str]:
+    """One 32-byte ABI word (hex digits, with or without 0x) of a static type, as JSON."""
     if kind == "address":
-        return "0x" + word[-40:].lower()
+        return lambda word: '"0x' + word[-40:].lower() + '"'
     if kind == "bool":
-        return int(word, 16) != 0
+        return lambda word: "true" if int(word, 16) else "false"
     if kind.startswith("uint"):
-        return str(int(word, 16))
+        return lambda word: f'"{int(word, 16)}"'
     if kind.startswith("int"):
-        value = int(word, 16)
-        return str(value - (1 << 256) if value >= 1 << 255 else value)
-    return "0x" + word.lower()
+        return lambda word: f'"{_signed(int(word, 16))}"'
+    return lambda word: '"0x' + word[-64:].lower() + '"'
+
+
+def _signed(value: int) -> int:
+    return value - (1 << 256) if value >= 1 << 255 else value
 
 
 def _plain(kind: str, value: Any) -> Any:
@@ -280,7 +296,7 @@ class Indexer:
     def index_range(self, start: int, end: int) -> int:
         logs = self.get_logs(start, end)
         rows, hashes, timestamps = [], {}, {}
-        decode, escrow, dumps = self.decoder.decode, self.escrow, json.dumps
+        decode, escrow = self.decoder.decode, self.escrow
         for log in logs:
             if log.get("removed"):
                 continue
@@ -298,7 +314,7 @@ class Indexer:
                     log["transactionHash"],
                     log["address"].lower(),
                     decoded[0],
-                    dumps(decoded[1]),
+                    decoded[1],
                 )
             )
         end_block = self.block(end)
