@@ -18,6 +18,7 @@ from eth_utils import keccak, to_checksum_address
 
 DOMAIN_NAME = "ScholarshipEscrow"
 DOMAIN_VERSION = "1"
+# Half the secp256k1 group order (a public curve constant): an s above it is malleable.
 SECP256K1_HALF_N = 0x7FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF5D576E7357A4501DDFE92F46681B20A0
 
 ATTESTATION_TYPES: dict[str, list[dict[str, str]]] = {

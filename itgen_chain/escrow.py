@@ -14,6 +14,7 @@ from typing import Any
 
 from itgen_chain.attestations import Attestation, Milestone, SignedAttestation
 from itgen_chain.exceptions import ItgenError, NodeUnavailable, RosterError, RowError
+from itgen_chain.indexer import escrow_abi
 from itgen_chain.journal import Journal
 from itgen_chain.roster import RosterRow
 
@@ -64,8 +65,9 @@ class EscrowClient:
         self.token = token
         self.provider = provider
         self.web3 = provider.web3
-        abi = [entry.model_dump(mode="json", by_alias=True) for entry in escrow.contract_type.abi]
-        self.w3_escrow = self.web3.eth.contract(escrow.address, abi=abi)
+        self.w3_escrow = self.web3.eth.contract(
+            escrow.address, abi=escrow_abi(escrow.contract_type)
+        )
 
     # ------------------------------------------------------------------ planning
 

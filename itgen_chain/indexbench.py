@@ -11,7 +11,7 @@ from typing import Any
 from eth_utils import keccak, to_checksum_address
 
 from itgen_chain.attestations import Attestation, Milestone
-from itgen_chain.indexer import Indexer, IndexerRPCError, IndexerSettings, escrow_abi
+from itgen_chain.indexer import Indexer, IndexerSettings, escrow_abi, rpc
 
 DAY = 86_400
 # Blocks per eth_getLogs for every reader: each block holds one batch of 200 payouts, so
@@ -61,12 +61,7 @@ def make_payouts(
 def measure(provider: Any, escrow: Any, token: Any, start: int) -> dict[str, Any]:
     """Events per second for the indexer, a bare fetch and ape's query, same block range."""
 
-    def request(method: str, params: list) -> Any:
-        response = provider.web3.provider.make_request(method, params)
-        if "error" in response:
-            raise IndexerRPCError(response["error"])
-        return response["result"]
-
+    request = rpc(provider)
     head = provider.web3.eth.block_number
     with tempfile.TemporaryDirectory() as folder:
         indexer = Indexer(

@@ -355,6 +355,18 @@ class Indexer:
         return keep_to
 
 
+def rpc(provider: Any) -> Callable[[str, list], Any]:
+    """Raw JSON-RPC through the connected provider: results as the node sends them."""
+
+    def request(method: str, params: list) -> Any:
+        response = provider.web3.provider.make_request(method, params)
+        if "error" in response:
+            raise IndexerRPCError(response["error"])
+        return response["result"]
+
+    return request
+
+
 def for_deployment(
     deployment: Any,
     provider: Any,
@@ -364,12 +376,7 @@ def for_deployment(
 ) -> Indexer:
     """An indexer over the deployment's escrow, through the connected provider's JSON-RPC."""
 
-    def request(method: str, params: list) -> Any:
-        response = provider.web3.provider.make_request(method, params)
-        if "error" in response:
-            raise IndexerRPCError(response["error"])
-        return response["result"]
-
+    request = rpc(provider)
     database.parent.mkdir(parents=True, exist_ok=True)
     return Indexer(
         database,

@@ -18,7 +18,7 @@ from itgen_chain.journal import Journal
 from itgen_chain.roster import parse_roster
 
 
-def _network_choice(network: Any = None) -> str:
+def _network_choice() -> str:
     """The --network value that reconnects to this network with this provider."""
     from ape import chain
 
@@ -108,7 +108,6 @@ def attest(
     batch_size: int,
     dry_run: bool,
     yes: bool,
-    network: Any = None,
     echo: Any = click.echo,
 ) -> Plan:
     """Validates ROSTER against the chain and pays it in batches as the registrar `account`."""
@@ -212,7 +211,6 @@ def relay(
     batch_size: int,
     dry_run: bool,
     yes: bool,
-    network: Any = None,
     echo: Any = click.echo,
 ) -> Plan:
     """Submits a signed file from any funded account, after checking every signature."""

@@ -27,6 +27,4 @@ def cli(network, account, roster: Path, batch_size: int, dry_run: bool, yes: boo
     """Release the scholarships of ROSTER, signed by --account (a registrar)."""
     from itgen_chain import operations
 
-    operations.attest(
-        roster, account, batch_size=batch_size, dry_run=dry_run, yes=yes, network=network
-    )
+    operations.attest(roster, account, batch_size=batch_size, dry_run=dry_run, yes=yes)

@@ -24,6 +24,4 @@ def cli(network, account, signed: Path, batch_size: int, dry_run: bool, yes: boo
     """Relay SIGNED: every signature is checked before anything is sent."""
     from itgen_chain import operations
 
-    operations.relay(
-        signed, account, batch_size=batch_size, dry_run=dry_run, yes=yes, network=network
-    )
+    operations.relay(signed, account, batch_size=batch_size, dry_run=dry_run, yes=yes)
