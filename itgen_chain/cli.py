@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -94,3 +96,17 @@ def describe_cost(gas: int, transactions: int = 1) -> str:
         f"{transactions} transaction(s), about {gas:,} gas at {price / 1e9:.2f} gwei = "
         f"{gas * price / 1e18:.6f} {symbol}"
     )
+
+
+def reports_errors(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Shows the package's own errors as a plain `Error: ...` and exit code 1, no traceback."""
+    from itgen_chain.exceptions import ItgenError
+
+    @functools.wraps(command)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except ItgenError as error:
+            raise click.ClickException(str(error)) from error
+
+    return run

@@ -13,7 +13,7 @@ from pathlib import Path
 import click
 from ape.cli import ConnectedProviderCommand, account_option, network_option
 
-from itgen_chain.cli import dry_run_option, yes_option
+from itgen_chain.cli import dry_run_option, reports_errors, yes_option
 
 
 @click.command(cls=ConnectedProviderCommand)
@@ -23,6 +23,7 @@ from itgen_chain.cli import dry_run_option, yes_option
 @click.option("--batch-size", type=click.IntRange(1, 500), default=100, show_default=True)
 @dry_run_option
 @yes_option
+@reports_errors
 def cli(network, account, roster: Path, batch_size: int, dry_run: bool, yes: bool) -> None:
     """Release the scholarships of ROSTER, signed by --account (a registrar)."""
     from itgen_chain import operations

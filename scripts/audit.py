@@ -10,6 +10,8 @@ from pathlib import Path
 import click
 from ape.cli import ConnectedProviderCommand, network_option
 
+from itgen_chain.cli import reports_errors
+
 
 @click.command(cls=ConnectedProviderCommand)
 @network_option()
@@ -30,6 +32,7 @@ from ape.cli import ConnectedProviderCommand, network_option
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="Cross-check the payouts against this roster.",
 )
+@reports_errors
 def cli(network, db: Path, out: Path, roster: Path | None) -> None:
     """Write the audit of the indexed escrow under --out."""
     from itgen_chain.auditing import run_audit

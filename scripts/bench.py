@@ -11,6 +11,8 @@ from pathlib import Path
 import click
 from ape.cli import ConnectedProviderCommand, network_option
 
+from itgen_chain.cli import reports_errors
+
 OUT = Path("bench")
 
 
@@ -19,6 +21,7 @@ OUT = Path("bench")
 @click.option("--out", type=click.Path(path_type=Path), default=OUT, show_default=True)
 @click.option("--only", type=click.Choice(["gas", "index", "all"]), default="all")
 @click.option("--payouts", type=click.IntRange(100), default=20_000, show_default=True)
+@reports_errors
 def cli(out: Path, only: str, payouts: int) -> None:
     """Measure gas and indexing throughput on a local chain; write JSON under --out."""
     from ape import accounts, chain, project

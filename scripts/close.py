@@ -8,7 +8,13 @@ from __future__ import annotations
 import click
 from ape.cli import ConnectedProviderCommand, account_option, network_option
 
-from itgen_chain.cli import confirm_or_stop, describe_cost, dry_run_option, yes_option
+from itgen_chain.cli import (
+    confirm_or_stop,
+    describe_cost,
+    dry_run_option,
+    reports_errors,
+    yes_option,
+)
 
 
 @click.command(cls=ConnectedProviderCommand)
@@ -16,6 +22,7 @@ from itgen_chain.cli import confirm_or_stop, describe_cost, dry_run_option, yes_
 @account_option()
 @dry_run_option
 @yes_option
+@reports_errors
 def cli(network, account, dry_run, yes) -> None:
     """Reclaim the escrow's balance to the donor once the program has ended."""
     from itgen_chain.cli import connect

@@ -8,7 +8,7 @@ from __future__ import annotations
 import click
 from ape.cli import ConnectedProviderCommand, account_option, network_option
 
-from itgen_chain.cli import confirm_or_stop, parse_amount, yes_option
+from itgen_chain.cli import confirm_or_stop, parse_amount, reports_errors, yes_option
 
 
 @click.group()
@@ -23,6 +23,7 @@ def cli() -> None:
 @click.option("--registration", callback=parse_amount, required=True)
 @click.option("--completion", callback=parse_amount, default="0", show_default=True)
 @yes_option
+@reports_errors
 def set_course(network, account, course, registration, completion, yes) -> None:
     """Add COURSE or update its amounts (it becomes active)."""
     from itgen_chain.cli import connect
@@ -44,6 +45,7 @@ cli.add_command(set_course, name="update")
 @account_option()
 @click.argument("course", type=click.IntRange(0))
 @yes_option
+@reports_errors
 def deactivate(network, account, course, yes) -> None:
     """Stop COURSE from paying."""
     from itgen_chain.cli import connect
@@ -56,6 +58,7 @@ def deactivate(network, account, course, yes) -> None:
 
 @cli.command(name="list", cls=ConnectedProviderCommand)
 @network_option()
+@reports_errors
 def list_courses(network) -> None:
     """Every course ever set, with its amounts and status."""
     from itgen_chain.cli import connect

@@ -10,6 +10,8 @@ from pathlib import Path
 import click
 from ape.cli import ConnectedProviderCommand, network_option
 
+from itgen_chain.cli import reports_errors
+
 
 @click.command(cls=ConnectedProviderCommand)
 @network_option()
@@ -19,6 +21,7 @@ from ape.cli import ConnectedProviderCommand, network_option
     default=Path("out") / "demo",
     show_default=True,
 )
+@reports_errors
 def cli(network, out: Path) -> None:
     """2,000 students, 1,877 completions, one stolen key, the audit."""
     from ape import chain

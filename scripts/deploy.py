@@ -11,7 +11,14 @@ from __future__ import annotations
 import click
 from ape.cli import ConnectedProviderCommand, account_option, network_option
 
-from itgen_chain.cli import confirm_or_stop, describe_cost, dry_run_option, parse_time, yes_option
+from itgen_chain.cli import (
+    confirm_or_stop,
+    describe_cost,
+    dry_run_option,
+    parse_time,
+    reports_errors,
+    yes_option,
+)
 
 
 @click.command(cls=ConnectedProviderCommand)
@@ -24,6 +31,7 @@ from itgen_chain.cli import confirm_or_stop, describe_cost, dry_run_option, pars
 @click.option("--force", is_flag=True, help="Replace a live deployment record.")
 @dry_run_option
 @yes_option
+@reports_errors
 def cli(network, account, token, donor, admin, program_end, force, dry_run, yes) -> None:
     """Deploy ScholarshipEscrow and write deployments/<ecosystem>-<network>.json."""
     from ape import chain, project

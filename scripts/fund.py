@@ -8,7 +8,14 @@ from __future__ import annotations
 import click
 from ape.cli import ConnectedProviderCommand, account_option, network_option
 
-from itgen_chain.cli import confirm_or_stop, describe_cost, dry_run_option, parse_amount, yes_option
+from itgen_chain.cli import (
+    confirm_or_stop,
+    describe_cost,
+    dry_run_option,
+    parse_amount,
+    reports_errors,
+    yes_option,
+)
 
 
 @click.command(cls=ConnectedProviderCommand)
@@ -17,6 +24,7 @@ from itgen_chain.cli import confirm_or_stop, describe_cost, dry_run_option, pars
 @click.argument("amount", callback=parse_amount)
 @dry_run_option
 @yes_option
+@reports_errors
 def cli(network, account, amount: str, dry_run: bool, yes: bool) -> None:
     """Move AMOUNT tokens (as people say it: 1000000, 12.5) into the escrow."""
     from itgen_chain.cli import connect

@@ -10,6 +10,8 @@ from pathlib import Path
 import click
 from ape.cli import ConnectedProviderCommand, network_option
 
+from itgen_chain.cli import reports_errors
+
 DEFAULT_DB = Path("var") / "index.sqlite"
 
 
@@ -34,6 +36,7 @@ DEFAULT_DB = Path("var") / "index.sqlite"
     show_default=True,
     help="First backoff on rate limits (s).",
 )
+@reports_errors
 def cli(
     network, db: Path, confirmations: int, max_range: int, retries: int, backoff: float
 ) -> None:

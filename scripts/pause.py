@@ -8,11 +8,14 @@ from __future__ import annotations
 import click
 from ape.cli import ConnectedProviderCommand, account_option, network_option
 
+from itgen_chain.cli import reports_errors
+
 
 @click.command(cls=ConnectedProviderCommand)
 @network_option()
 @account_option()
 @click.argument("state", type=click.Choice(["on", "off"]))
+@reports_errors
 def cli(network, account, state) -> None:
     """on: stop all releases now. off: resume them."""
     from itgen_chain.cli import connect

@@ -8,7 +8,7 @@ from __future__ import annotations
 import click
 from ape.cli import ConnectedProviderCommand, account_option, network_option
 
-from itgen_chain.cli import confirm_or_stop, parse_amount, parse_time, yes_option
+from itgen_chain.cli import confirm_or_stop, parse_amount, parse_time, reports_errors, yes_option
 
 
 @click.group()
@@ -25,6 +25,7 @@ def cli() -> None:
 )
 @click.option("--expiry", callback=parse_time, required=True, help="Date (UTC) or unix time.")
 @yes_option
+@reports_errors
 def set_registrar(network, account, registrar, allowance, expiry, yes) -> None:
     """Add REGISTRAR or change its allowance and expiry."""
     from itgen_chain.cli import connect
@@ -43,6 +44,7 @@ cli.add_command(set_registrar, name="add")
 @account_option()
 @click.argument("registrar")
 @yes_option
+@reports_errors
 def remove(network, account, registrar, yes) -> None:
     """Remove REGISTRAR: it can release nothing afterwards."""
     from itgen_chain.cli import connect
@@ -55,6 +57,7 @@ def remove(network, account, registrar, yes) -> None:
 @cli.command(name="list", cls=ConnectedProviderCommand)
 @network_option()
 @click.argument("registrars", nargs=-1)
+@reports_errors
 def list_registrars(network, registrars) -> None:
     """Show allowance, released and expiry of REGISTRARS (default: all ever set)."""
     from itgen_chain.cli import connect

@@ -10,6 +10,8 @@ from pathlib import Path
 import click
 from ape.cli import ConnectedProviderCommand, account_option, network_option
 
+from itgen_chain.cli import reports_errors
+
 
 @click.command(cls=ConnectedProviderCommand)
 @network_option()
@@ -17,6 +19,7 @@ from ape.cli import ConnectedProviderCommand, account_option, network_option
 @click.argument("roster", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True)
 @click.option("--valid-days", type=click.IntRange(1, 365), default=30, show_default=True)
+@reports_errors
 def cli(network, account, roster: Path, out: Path, valid_days: int) -> None:
     """Write signed attestations for ROSTER to --out."""
     from itgen_chain import operations
