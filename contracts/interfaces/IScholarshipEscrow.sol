@@ -119,6 +119,10 @@ interface IScholarshipEscrow {
     error EscrowZeroAddress();
     /// @notice An amount of zero was given where it means nothing.
     error EscrowZeroAmount();
+    /// @notice A registrar's expiry may not lie past the program end.
+    error EscrowRegistrarOutlivesProgram(uint256 expiry, uint256 programEnd);
+    /// @notice No more than `limit` registrars may be active at once.
+    error EscrowTooManyRegistrars(uint256 limit);
 
     /// @notice Releases the scholarship for one attestation, as the calling registrar.
     /// @param attestation The student, payee, course and milestone.
@@ -159,7 +163,8 @@ interface IScholarshipEscrow {
     /// @notice Adds a registrar or changes its allowance and expiry. Admin only.
     /// @param registrar The registrar's address.
     /// @param allowance The most it may release in total, in base units (including what it released).
-    /// @param expiry The unix time after which it can release nothing.
+    /// @param expiry The unix time after which it can release nothing; not past {programEnd}.
+    /// @dev At most `MAX_REGISTRARS` registrars are active at once, since {pause} writes each.
     /// Emits {RegistrarSet}.
     function setRegistrar(address registrar, uint256 allowance, uint256 expiry) external;
 
@@ -179,14 +184,18 @@ interface IScholarshipEscrow {
 
     /// @notice Moves the program end later. Admin only, and only before the end.
     /// @param newEnd The new end, a unix time later than the current one.
+    /// @dev Registrars keep their expiry; give them a later one with {setRegistrar}.
     /// Emits {ProgramEndExtended}.
     function extendProgramEnd(uint256 newEnd) external;
 
     /// @notice Stops all releases. Pauser role.
+    /// @dev Marks every active registrar paused, so that a release reads only its registrar's
+    /// slot; the cost grows with the number of active registrars (at most `MAX_REGISTRARS`).
     /// Emits {PauseSet}.
     function pause() external;
 
     /// @notice Resumes releases. Admin only.
+    /// @dev Clears the mark of every active registrar.
     /// Emits {PauseSet}.
     function unpause() external;
 
@@ -217,6 +226,9 @@ interface IScholarshipEscrow {
 
     /// @notice A registrar's allowance, released amount, expiry and status.
     function registrar(address account) external view returns (Registrar memory);
+
+    /// @notice The registrars that are active now (set and not removed), in no particular order.
+    function activeRegistrars() external view returns (address[] memory);
 
     /// @notice A course's amounts and status.
     function course(uint256 courseId) external view returns (Course memory);

@@ -353,6 +353,26 @@ def test_program_end_moves_only_by_admin(escrow, stranger, program_end):
         escrow.extendProgramEnd(program_end + DAY, sender=stranger)
 
 
+def test_later_program_end_leaves_registrar_expiry_until_set_again(
+    escrow, admin, registrar, unit, chain, program_end, new_student
+):
+    escrow.extendProgramEnd(program_end + 30 * DAY, sender=admin)
+    chain.pending_timestamp = program_end + 1
+    with ape.reverts(escrow.EscrowRegistrarExpired, registrar=registrar.address):
+        escrow.attest(new_student().as_tuple(), sender=registrar)
+    escrow.setRegistrar(registrar, 10_000 * unit, program_end + 30 * DAY, sender=admin)
+    escrow.attest(new_student().as_tuple(), sender=registrar)
+
+
+def test_attest_after_program_end_reports_the_end_before_the_registrar(
+    escrow, admin, registrar, chain, program_end, new_student
+):
+    escrow.removeRegistrar(registrar, sender=admin)
+    chain.pending_timestamp = program_end + 1
+    with ape.reverts(escrow.EscrowProgramEnded, programEnd=program_end):
+        escrow.attest(new_student().as_tuple(), sender=registrar)
+
+
 # ------------------------------------------------------------------ pause
 
 
@@ -380,6 +400,48 @@ def test_pause_twice_and_unpause_unpaused_revert(escrow, admin):
     escrow.pause(sender=admin)
     with ape.reverts(escrow.EscrowPaused):
         escrow.pause(sender=admin)
+
+
+def test_pause_stops_every_registrar_and_unpause_resumes_them(
+    escrow, admin, registrar, other_registrar, unit, program_end, new_student
+):
+    escrow.setRegistrar(other_registrar, 10_000 * unit, program_end, sender=admin)
+    escrow.pause(sender=admin)
+    for account in (registrar, other_registrar):
+        with ape.reverts(escrow.EscrowPaused):
+            escrow.attest(new_student().as_tuple(), sender=account)
+    escrow.unpause(sender=admin)
+    for account in (registrar, other_registrar):
+        escrow.attest(new_student().as_tuple(), sender=account)
+
+
+def test_registrar_added_while_paused_waits_for_unpause(
+    escrow, admin, other_registrar, unit, program_end, new_student
+):
+    escrow.pause(sender=admin)
+    escrow.setRegistrar(other_registrar, 10_000 * unit, program_end, sender=admin)
+    with ape.reverts(escrow.EscrowPaused):
+        escrow.attest(new_student().as_tuple(), sender=other_registrar)
+    escrow.unpause(sender=admin)
+    escrow.attest(new_student().as_tuple(), sender=other_registrar)
+
+
+def test_registrar_removed_while_paused_and_added_back_later_can_release(
+    escrow, admin, registrar, unit, program_end, new_student
+):
+    escrow.pause(sender=admin)
+    escrow.removeRegistrar(registrar, sender=admin)
+    escrow.unpause(sender=admin)
+    with ape.reverts(escrow.EscrowNotRegistrar, account=registrar.address):
+        escrow.attest(new_student().as_tuple(), sender=registrar)
+    escrow.setRegistrar(registrar, 10_000 * unit, program_end, sender=admin)
+    escrow.attest(new_student().as_tuple(), sender=registrar)
+
+
+def test_stranger_while_paused_is_told_the_program_is_paused(escrow, admin, stranger, new_student):
+    escrow.pause(sender=admin)
+    with ape.reverts(escrow.EscrowPaused):
+        escrow.attest(new_student().as_tuple(), sender=stranger)
 
 
 def test_reads_work_while_paused(escrow, admin, registrar, unit):
@@ -412,6 +474,49 @@ def test_remove_registrar_emits_released(escrow, admin, registrar):
         escrow.RegistrarRemoved(registrar=registrar.address, released=0)
     ]
     assert not escrow.registrar(registrar).active
+
+
+def test_active_registrars_lists_those_set_and_not_removed(
+    escrow, admin, registrar, other_registrar, stranger, program_end
+):
+    assert escrow.activeRegistrars() == [registrar.address]
+    escrow.setRegistrar(other_registrar, 1, program_end, sender=admin)
+    escrow.setRegistrar(stranger, 1, program_end, sender=admin)
+    escrow.removeRegistrar(registrar, sender=admin)
+    assert sorted(escrow.activeRegistrars()) == sorted([other_registrar.address, stranger.address])
+
+
+def test_registrar_expiry_cannot_outlive_the_program(escrow, admin, registrar, program_end):
+    with ape.reverts(
+        escrow.EscrowRegistrarOutlivesProgram, expiry=program_end + 1, programEnd=program_end
+    ):
+        escrow.setRegistrar(registrar, 1, program_end + 1, sender=admin)
+
+
+def test_active_registrars_are_capped_and_removal_makes_room(
+    project, admin, donor, program_end, chain
+):
+    # Not per token flavour: the cap is the registrar table's alone.
+    token = project.BscUsdLike.deploy(sender=admin)
+    escrow = project.ScholarshipEscrow.deploy(token, donor, admin, program_end, sender=admin)
+    limit = escrow.MAX_REGISTRARS()
+    web3_escrow = chain.provider.web3.eth.contract(
+        address=escrow.address,
+        abi=[abi.model_dump(mode="json") for abi in escrow.contract_type.abi],
+    )
+    accounts = [f"0x{n:040x}" for n in range(0x1000, 0x1000 + limit + 1)]
+    for account in accounts[:limit]:
+        web3_escrow.functions.setRegistrar(
+            chain.provider.web3.to_checksum_address(account), 1, program_end
+        ).transact({"from": admin.address})
+    assert len(escrow.activeRegistrars()) == limit
+    with ape.reverts(escrow.EscrowTooManyRegistrars, limit=limit):
+        escrow.setRegistrar(accounts[limit], 1, program_end, sender=admin)
+    escrow.setRegistrar(accounts[0], 5, program_end, sender=admin)  # changing one is fine
+    escrow.removeRegistrar(accounts[1], sender=admin)
+    escrow.setRegistrar(accounts[limit], 1, program_end, sender=admin)
+    escrow.pause(sender=admin)  # writes every active registrar, within a block's gas
+    assert escrow.paused()
 
 
 def test_remove_unknown_registrar_reverts(escrow, admin, stranger):

@@ -207,13 +207,11 @@ def test_escrow_invariants_hold_under_random_calls(project, chain, accounts, tok
         def set_registrar(self, who, allowance, days):
             account = registrars[who]
             expiry = chain.pending_timestamp + days * DAY
-            self.transact(
-                self.w3_escrow.functions.setRegistrar,
-                account.address,
-                allowance * unit,
-                expiry,
-                sender=admin,
-            )
+            arguments = (account.address, allowance * unit, expiry)
+            if expiry > self.model.program_end:  # a registrar may not outlive the program
+                self.reverts(self.w3_escrow.functions.setRegistrar, *arguments, sender=admin)
+                return
+            self.transact(self.w3_escrow.functions.setRegistrar, *arguments, sender=admin)
             reg = self.model.registrars.setdefault(account.address, RegistrarModel())
             reg.allowance, reg.expiry, reg.active = allowance * unit, expiry, True
 
@@ -254,6 +252,16 @@ def test_escrow_invariants_hold_under_random_calls(project, chain, accounts, tok
             self.transact(function, sender=admin)
             self.model.paused = not self.model.paused
 
+        @rule(days=st.integers(1, 20))
+        def extend_program_end(self, days):
+            new_end = self.model.program_end + days * DAY
+            function = self.w3_escrow.functions.extendProgramEnd
+            if chain.pending_timestamp > self.model.program_end:
+                self.reverts(function, new_end, sender=admin)
+            else:
+                self.transact(function, new_end, sender=admin)
+                self.model.program_end = new_end
+
         @rule(days=st.sampled_from([1, 7, 31]))
         def move_time(self, days):
             chain.pending_timestamp += days * DAY
@@ -283,6 +291,7 @@ def test_escrow_invariants_hold_under_random_calls(project, chain, accounts, tok
             with chain.provider.web3.batch_requests() as batch:
                 batch.add(erc20.balanceOf(self.escrow.address))
                 batch.add(escrow.totalFunded())
+                batch.add(escrow.activeRegistrars())
                 for student, milestone in pairs:
                     batch.add(escrow.isPaid(student, milestone))
                 for account in registrars:
@@ -290,10 +299,10 @@ def test_escrow_invariants_hold_under_random_calls(project, chain, accounts, tok
                 for payee in payees:
                     batch.add(erc20.balanceOf(payee))
                 results = batch.execute()
-            balance, funded = results[0], results[1]
-            paid = results[2 : 2 + len(pairs)]
-            standing = results[2 + len(pairs) : 2 + len(pairs) + len(registrars)]
-            held = results[2 + len(pairs) + len(registrars) :]
+            balance, funded, active = results[:3]
+            paid = results[3 : 3 + len(pairs)]
+            standing = results[3 + len(pairs) : 3 + len(pairs) + len(registrars)]
+            held = results[3 + len(pairs) + len(registrars) :]
             # 1. funded + direct transfers = released + reclaimed + balance
             assert m.funded + m.direct == m.released + m.reclaimed + balance
             assert funded == m.funded
@@ -302,6 +311,7 @@ def test_escrow_invariants_hold_under_random_calls(project, chain, accounts, tok
             # 3. registrars released exactly what the model allowed them, within allowance rules
             for account, (_, released, _, _) in zip(registrars, standing, strict=True):
                 assert released == m.registrars.get(account.address, RegistrarModel()).released
+            assert sorted(active) == sorted(a for a, reg in m.registrars.items() if reg.active)
             # 4 and 5: the payees hold exactly what the model released, no more
             assert sum(held) == m.released
 
