@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 
 class ItgenError(Exception):
     """The root of every error this package raises on purpose."""
@@ -38,6 +40,19 @@ class RosterError(ItgenError):
         self.path, self.errors = path, errors
         lines = "\n".join(f"  {path}: {error}" for error in errors)
         super().__init__(f"{path}: {len(errors)} bad row(s); nothing was sent\n{lines}")
+
+
+class RegistrarExpiryError(ItgenError):
+    """A registrar expiry past the program end, which the escrow refuses."""
+
+    def __init__(self, expiry: int, program_end: int) -> None:
+        def day(moment: int) -> str:
+            return datetime.fromtimestamp(moment, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+        super().__init__(
+            f"expiry {day(expiry)} is after the program end {day(program_end)}: a registrar "
+            "cannot outlive the program. Leave out --expiry to use the program end."
+        )
 
 
 class DeploymentError(ItgenError):

@@ -23,14 +23,24 @@ def cli() -> None:
 @click.option(
     "--allowance", callback=parse_amount, required=True, help="Most it may release in total."
 )
-@click.option("--expiry", callback=parse_time, required=True, help="Date (UTC) or unix time.")
+@click.option(
+    "--expiry",
+    callback=parse_time,
+    help="Date (UTC) or unix time, not past the program end (the default).",
+)
 @yes_option
 @reports_errors
 def set_registrar(network, account, registrar, allowance, expiry, yes) -> None:
     """Add REGISTRAR or change its allowance and expiry."""
     from itgen_chain.cli import connect
+    from itgen_chain.exceptions import RegistrarExpiryError
 
     conn = connect()
+    program_end = conn.escrow.programEnd()
+    if expiry is None:
+        expiry = program_end
+    elif expiry > program_end:
+        raise RegistrarExpiryError(expiry, program_end)
     click.echo(f"registrar {registrar}: allowance {allowance} tokens, expiry {expiry}")
     confirm_or_stop("Set?", yes)
     conn.escrow.setRegistrar(registrar, conn.amount(allowance), expiry, sender=account)

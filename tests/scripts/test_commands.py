@@ -167,12 +167,23 @@ def test_a_whole_program_through_the_commands(node, tmp_path):
         "dry run: 2 transaction(s), about" in dry.stdout and "nothing sent" in dry.stdout
     )  # approve + fund
     assert balance(node, token, record["escrow"]) == 50_000 * 10**18
+    outliving = node(
+        "registrars", "add", wallet(999), "--allowance", "1", "--expiry", "2030-06-01",
+        "--account", "TEST::0", "--yes", check=False,
+    )  # fmt: skip
+    assert outliving.returncode == 1 and (
+        "Error: expiry 2030-06-01 00:00:00 UTC is after the program end 2030-01-01 00:00:00 UTC"
+        in outliving.stdout + outliving.stderr
+    )
+    node("registrars", "add", wallet(998), "--allowance", "1", "--account", "TEST::0", "--yes")
     listing = node("registrars", "list")
     assert (
         REGISTRAR in listing.stdout
         and "400,000.00" in listing.stdout
         and "active" in listing.stdout
     )
+    added = next(line for line in listing.stdout.splitlines() if line.startswith(wallet(998)))
+    assert added.endswith("expiry 1893456000  active")  # the program end, 2030-01-01
     courses = node("courses", "list").stdout.splitlines()
     assert any(
         "course     1" in line and "450.00" in line and "12.50" in line and " active" in line
