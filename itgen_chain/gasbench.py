@@ -51,7 +51,9 @@ def measure(project: Any, chain: Any, accounts: list[Any]) -> dict[str, int]:
     token.approve(escrow, 1_000_000 * unit, sender=donor)
     gas["fund"] = escrow.fund(1_000_000 * unit, sender=donor).gas_used
     escrow.setCourse(1, 450 * unit, 50 * unit, True, sender=admin)
-    escrow.setRegistrar(registrar, 1_000_000 * unit, end, sender=admin)
+    gas["set_registrar_new"] = escrow.setRegistrar(
+        registrar, 1_000_000 * unit, end, sender=admin
+    ).gas_used
     escrow.attest(fresh.attestation().as_tuple(), sender=registrar)  # first use of the registrar
 
     gas["attest_single"] = escrow.attest(fresh.attestation().as_tuple(), sender=registrar).gas_used
@@ -74,6 +76,13 @@ def measure(project: Any, chain: Any, accounts: list[Any]) -> dict[str, int]:
     batch = [signed() for _ in range(BATCH)]
     tx = escrow.attestBatchBySig(batch, sender=relayer)
     gas["attest_by_sig_batch_100_per_student"] = tx.gas_used // BATCH
+
+    # Pause writes each active registrar's slot: the cost with one, and with the most allowed.
+    gas["pause_1_registrar"] = escrow.pause(sender=admin).gas_used
+    escrow.unpause(sender=admin)
+    for _ in range(escrow.MAX_REGISTRARS() - 1):
+        escrow.setRegistrar(fresh.attestation().payee, unit, end, sender=admin)
+    gas["pause_max_registrars"] = escrow.pause(sender=admin).gas_used
 
     chain.pending_timestamp = end + 1
     gas["reclaim"] = escrow.reclaim(sender=donor).gas_used
