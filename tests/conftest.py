@@ -27,8 +27,8 @@ settings.register_profile(
 )
 settings.register_profile(
     "slow",
-    max_examples=300,
-    stateful_step_count=60,
+    max_examples=100,
+    stateful_step_count=50,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
