@@ -85,7 +85,7 @@ contract ScholarshipEscrow is IScholarshipEscrow, AccessControl, ReentrancyGuard
     /// @inheritdoc IScholarshipEscrow
     function attest(Attestation calldata attestation) external nonReentrant returns (uint256 amount) {
         Entry storage entry = _registrars[msg.sender];
-        Spender memory spender = _spender(entry, msg.sender);
+        Spender memory spender = _spender(entry, msg.sender, false, 0);
         amount = _record(attestation, 0, spender);
         entry.released = uint96(spender.released);
         // A single payout past the balance is refused by the token itself (SafeERC20
@@ -97,7 +97,7 @@ contract ScholarshipEscrow is IScholarshipEscrow, AccessControl, ReentrancyGuard
     function attestBatch(Attestation[] calldata batch) external nonReentrant returns (uint256 total) {
         uint256 count = batch.length;
         if (count == 0) revert EscrowEmptyBatch();
-        Spender memory spender = _spender(_registrars[msg.sender], msg.sender);
+        Spender memory spender = _spender(_registrars[msg.sender], msg.sender, false, 0);
         uint256[] memory amounts = new uint256[](count);
         for (uint256 i = 0; i < count; ++i) {
             amounts[i] = _record(batch[i], i, spender);
@@ -112,7 +112,8 @@ contract ScholarshipEscrow is IScholarshipEscrow, AccessControl, ReentrancyGuard
 
     /// @inheritdoc IScholarshipEscrow
     function attestBySig(SignedAttestation calldata signed) external nonReentrant returns (uint256 amount) {
-        Spender memory spender = _signerSpender(_signer(signed, 0), 0);
+        address signer = _signer(signed, 0);
+        Spender memory spender = _spender(_registrars[signer], signer, true, 0);
         amount = _record(signed.attestation, 0, spender);
         _storeReleased(spender);
         _token.safeTransfer(signed.attestation.payee, amount);
@@ -128,7 +129,7 @@ contract ScholarshipEscrow is IScholarshipEscrow, AccessControl, ReentrancyGuard
             address signer = _signer(batch[i], i);
             if (signer != spender.account) {
                 if (spender.account != address(0)) _storeReleased(spender);
-                spender = _signerSpender(signer, i);
+                spender = _spender(_registrars[signer], signer, true, i);
             }
             amounts[i] = _record(batch[i].attestation, i, spender);
             total += amounts[i];
@@ -336,21 +337,17 @@ contract ScholarshipEscrow is IScholarshipEscrow, AccessControl, ReentrancyGuard
         if (amount > balance) revert EscrowInsufficientFunds(amount, balance);
     }
 
-    /// @dev The registrar calling directly, from its slot.
-    function _spender(Entry storage entry, address account) private view returns (Spender memory) {
+    /// @dev The standing of registrar `account` from its slot `entry`: the caller, or the
+    /// signer of item `index` when `signed`.
+    function _spender(Entry storage entry, address account, bool signed, uint256 index)
+        private
+        view
+        returns (Spender memory)
+    {
         (uint256 allowance, uint256 released, uint256 expiry, bool active, bool paused_) =
             (entry.allowance, entry.released, entry.expiry, entry.active, entry.paused);
-        if (!active || paused_ || block.timestamp > expiry) _refuse(account, expiry, active, false, 0);
+        if (!active || paused_ || block.timestamp > expiry) _refuse(account, expiry, active, signed, index);
         return Spender(account, allowance, released);
-    }
-
-    /// @dev The registrar that signed item `index`.
-    function _signerSpender(address signer, uint256 index) private view returns (Spender memory) {
-        Entry memory entry = _registrars[signer];
-        if (!entry.active || entry.paused || block.timestamp > entry.expiry) {
-            _refuse(signer, entry.expiry, entry.active, true, index);
-        }
-        return Spender(signer, entry.allowance, entry.released);
     }
 
     /// @dev Explains why a registrar's slot refused a release: a paused or ended program
