@@ -298,12 +298,8 @@ def wait_for_sending(since: float, count: int, timeout: float = 120) -> Path:
     raise AssertionError("the run never journalled a batch")
 
 
-@pytest.mark.timeout(900)
-def test_a_run_killed_mid_batch_is_resumed_and_pays_nobody_twice(node, tmp_path):
-    record = setup_program(node, funds="400000")
-    roster = write_roster(
-        tmp_path / "big.csv", [[f"k-{n}", wallet(n), "1", "registration"] for n in range(400)]
-    )
+def attest_in_background(node, roster: Path, sent: int):
+    """Starts attesting ROSTER (400 rows, batches of 40); returns once `sent` batches went out."""
     started = time.time()
     run = node(
         "attest",
@@ -315,7 +311,17 @@ def test_a_run_killed_mid_batch_is_resumed_and_pays_nobody_twice(node, tmp_path)
         "--yes",
         background=True,
     )
-    wait_for_sending(started, 3)
+    wait_for_sending(started, sent)
+    return run
+
+
+@pytest.mark.timeout(900)
+def test_a_run_killed_mid_batch_is_resumed_and_pays_nobody_twice(node, tmp_path):
+    record = setup_program(node, funds="400000")
+    roster = write_roster(
+        tmp_path / "big.csv", [[f"k-{n}", wallet(n), "1", "registration"] for n in range(400)]
+    )
+    run = attest_in_background(node, roster, sent=3)
     run.send_signal(signal.SIGKILL)
     run.wait(timeout=30)
     resumed = node("attest", str(roster), "--account", "TEST::2", "--batch-size", "40", "--yes")
@@ -332,18 +338,7 @@ def test_the_node_stopping_mid_run_names_the_command_that_resumes(node, tmp_path
     roster = write_roster(
         tmp_path / "big.csv", [[f"n-{n}", wallet(n), "1", "registration"] for n in range(400)]
     )
-    started = time.time()
-    run = node(
-        "attest",
-        str(roster),
-        "--account",
-        "TEST::2",
-        "--batch-size",
-        "40",
-        "--yes",
-        background=True,
-    )
-    wait_for_sending(started, 2)
+    run = attest_in_background(node, roster, sent=2)
     node.process.kill()
     output, _ = run.communicate(timeout=300)
     assert run.returncode != 0
