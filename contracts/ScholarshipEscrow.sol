@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.28;
 
-import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {AccessControlDefaultAdminRules} from
+    "@openzeppelin/contracts/access/extensions/AccessControlDefaultAdminRules.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
@@ -14,14 +15,20 @@ import {IScholarshipEscrow} from "./interfaces/IScholarshipEscrow.sol";
 /// @title ScholarshipEscrow
 /// @notice Holds a donor's scholarship fund and releases it, student by student, on the
 /// attestation of authorised registrars. One deployment per program; not upgradeable.
-/// @dev Registrars are kept in this contract's own table (they carry an allowance and an
-/// expiry); the admin and pauser roles are OpenZeppelin AccessControl roles.
+/// @dev Registrars are kept in this contract's own table (they carry an allowance, an expiry
+/// and an epoch); the admin role moves in two steps with a delay (OpenZeppelin
+/// AccessControlDefaultAdminRules), and the pauser role (a guardian) can only pause.
 /// A release reads the program's state from its registrar's slot alone: each active
 /// registrar's entry carries a copy of the pause flag, and no registrar's expiry lies past
 /// `programEnd` (which only moves later). That saves a cold storage read (2,100 gas) on every
 /// payout, at the price of a pause that writes each active registrar (at most
 /// `MAX_REGISTRARS`).
-contract ScholarshipEscrow is IScholarshipEscrow, AccessControl, ReentrancyGuardTransient, EIP712 {
+contract ScholarshipEscrow is
+    IScholarshipEscrow,
+    AccessControlDefaultAdminRules,
+    ReentrancyGuardTransient,
+    EIP712
+{
     using SafeERC20 for IERC20;
     using EnumerableSet for EnumerableSet.AddressSet;
 
@@ -31,11 +38,12 @@ contract ScholarshipEscrow is IScholarshipEscrow, AccessControl, ReentrancyGuard
     uint256 public constant MAX_REGISTRARS = 100;
     /// @notice The EIP-712 type a registrar signs.
     bytes32 public constant ATTESTATION_TYPEHASH = keccak256(
-        "Attestation(bytes32 studentId,address payee,uint256 courseId,uint8 milestone,uint256 deadline)"
+        "Attestation(bytes32 studentId,address payee,uint256 courseId,uint8 milestone,uint16 epoch,uint256 deadline)"
     );
 
     IERC20 private immutable _token;
     address private immutable _donor;
+    uint256 private immutable _latestProgramEnd;
 
     uint64 private _programEnd;
     bool private _paused;
@@ -46,11 +54,13 @@ contract ScholarshipEscrow is IScholarshipEscrow, AccessControl, ReentrancyGuard
     /// @dev Bit `1 << milestone` is set once the student was paid for that milestone.
     mapping(bytes32 studentId => uint256 milestones) private _paid;
 
-    /// @dev A registrar's slot: its public {Registrar} fields and the copy of the pause flag.
+    /// @dev A registrar's slot, one word: its public {Registrar} fields and the copy of the
+    /// pause flag.
     struct Entry {
         uint96 allowance;
         uint96 released;
-        uint40 expiry;
+        uint32 expiry;
+        uint16 epoch;
         bool active;
         bool paused;
     }
@@ -60,24 +70,37 @@ contract ScholarshipEscrow is IScholarshipEscrow, AccessControl, ReentrancyGuard
         address account;
         uint256 allowance;
         uint256 released;
+        uint256 epoch;
     }
 
     /// @param token_ The scholarship token (any ERC-20; decimals are never assumed).
     /// @param donor_ Receives the remainder after the program ends.
-    /// @param admin Holds the admin and pauser roles; may be a contract (a multisig).
+    /// @param admin Holds the admin role; may be a contract (a multisig). It moves to another
+    /// address in two steps, `adminDelay` seconds apart.
+    /// @param pauser Holds the pauser role: a guardian who can pause and do nothing else.
+    /// @param adminDelay Seconds between proposing a new admin and its acceptance.
     /// @param programEnd_ The unix time after which nothing is released.
-    constructor(address token_, address donor_, address admin, uint256 programEnd_)
-        EIP712("ScholarshipEscrow", "1")
-    {
-        if (token_ == address(0) || donor_ == address(0) || admin == address(0)) revert EscrowZeroAddress();
-        if (programEnd_ <= block.timestamp || programEnd_ > type(uint64).max) {
-            revert EscrowProgramEndNotLater(block.timestamp, programEnd_);
+    /// @param latestProgramEnd_ The latest {programEnd} can ever move to, agreed with the donor.
+    constructor(
+        address token_,
+        address donor_,
+        address admin,
+        address pauser,
+        uint48 adminDelay,
+        uint256 programEnd_,
+        uint256 latestProgramEnd_
+    ) AccessControlDefaultAdminRules(adminDelay, admin) EIP712("ScholarshipEscrow", "1") {
+        if (token_ == address(0) || donor_ == address(0) || pauser == address(0)) revert EscrowZeroAddress();
+        if (programEnd_ <= block.timestamp) revert EscrowProgramEndNotLater(block.timestamp, programEnd_);
+        // Registrar expiries, which never pass the end, are stored in 32 bits (until 2106).
+        if (latestProgramEnd_ < programEnd_ || latestProgramEnd_ > type(uint32).max) {
+            revert EscrowProgramEndPastLatest(programEnd_, latestProgramEnd_);
         }
         _token = IERC20(token_);
         _donor = donor_;
+        _latestProgramEnd = latestProgramEnd_;
         _programEnd = uint64(programEnd_);
-        _grantRole(DEFAULT_ADMIN_ROLE, admin);
-        _grantRole(PAUSER_ROLE, admin);
+        _grantRole(PAUSER_ROLE, pauser);
     }
 
     // ----------------------------------------------------------------- releases
@@ -86,7 +109,7 @@ contract ScholarshipEscrow is IScholarshipEscrow, AccessControl, ReentrancyGuard
     function attest(Attestation calldata attestation) external nonReentrant returns (uint256 amount) {
         Entry storage entry = _registrars[msg.sender];
         Spender memory spender = _spender(entry, msg.sender, false, 0);
-        amount = _record(attestation, 0, spender);
+        amount = _record(attestation, 0, spender, false);
         entry.released = uint96(spender.released);
         // A single payout past the balance is refused by the token itself (SafeERC20
         // reverts on a false return too); the explicit budget check is kept for batches.
@@ -100,13 +123,13 @@ contract ScholarshipEscrow is IScholarshipEscrow, AccessControl, ReentrancyGuard
         Spender memory spender = _spender(_registrars[msg.sender], msg.sender, false, 0);
         uint256[] memory amounts = new uint256[](count);
         for (uint256 i = 0; i < count; ++i) {
-            amounts[i] = _record(batch[i], i, spender);
+            amounts[i] = _record(batch[i], i, spender, true);
             total += amounts[i];
         }
         _storeReleased(spender);
         _requireFunds(total);
         for (uint256 i = 0; i < count; ++i) {
-            _token.safeTransfer(batch[i].payee, amounts[i]);
+            if (amounts[i] != 0) _token.safeTransfer(batch[i].payee, amounts[i]);
         }
     }
 
@@ -114,7 +137,8 @@ contract ScholarshipEscrow is IScholarshipEscrow, AccessControl, ReentrancyGuard
     function attestBySig(SignedAttestation calldata signed) external nonReentrant returns (uint256 amount) {
         address signer = _signer(signed, 0);
         Spender memory spender = _spender(_registrars[signer], signer, true, 0);
-        amount = _record(signed.attestation, 0, spender);
+        _requireEpoch(signed, 0, spender);
+        amount = _record(signed.attestation, 0, spender, false);
         _storeReleased(spender);
         _token.safeTransfer(signed.attestation.payee, amount);
     }
@@ -123,7 +147,7 @@ contract ScholarshipEscrow is IScholarshipEscrow, AccessControl, ReentrancyGuard
     function attestBatchBySig(SignedAttestation[] calldata batch) external nonReentrant returns (uint256 total) {
         uint256 count = batch.length;
         if (count == 0) revert EscrowEmptyBatch();
-        Spender memory spender = Spender(address(0), 0, 0);
+        Spender memory spender = Spender(address(0), 0, 0, 0);
         uint256[] memory amounts = new uint256[](count);
         for (uint256 i = 0; i < count; ++i) {
             address signer = _signer(batch[i], i);
@@ -131,13 +155,14 @@ contract ScholarshipEscrow is IScholarshipEscrow, AccessControl, ReentrancyGuard
                 if (spender.account != address(0)) _storeReleased(spender);
                 spender = _spender(_registrars[signer], signer, true, i);
             }
-            amounts[i] = _record(batch[i].attestation, i, spender);
+            _requireEpoch(batch[i], i, spender);
+            amounts[i] = _record(batch[i].attestation, i, spender, true);
             total += amounts[i];
         }
         _storeReleased(spender);
         _requireFunds(total);
         for (uint256 i = 0; i < count; ++i) {
-            _token.safeTransfer(batch[i].attestation.payee, amounts[i]);
+            if (amounts[i] != 0) _token.safeTransfer(batch[i].attestation.payee, amounts[i]);
         }
     }
 
@@ -188,17 +213,20 @@ contract ScholarshipEscrow is IScholarshipEscrow, AccessControl, ReentrancyGuard
     {
         if (account == address(0)) revert EscrowZeroAddress();
         if (allowance > type(uint96).max) revert EscrowAmountTooLarge(allowance);
-        if (expiry > type(uint40).max) revert EscrowAmountTooLarge(expiry);
+        // The program end fits 32 bits (see the constructor), so a valid expiry does too.
         if (expiry > _programEnd) revert EscrowRegistrarOutlivesProgram(expiry, _programEnd);
-        if (_activeRegistrars.add(account) && _activeRegistrars.length() > MAX_REGISTRARS) {
-            revert EscrowTooManyRegistrars(MAX_REGISTRARS);
-        }
         Entry storage entry = _registrars[account];
+        if (_activeRegistrars.add(account)) {
+            if (_activeRegistrars.length() > MAX_REGISTRARS) revert EscrowTooManyRegistrars(MAX_REGISTRARS);
+            // A new epoch: whatever this address signed while it was a registrar before is void.
+            if (entry.epoch == type(uint16).max) revert EscrowRegistrarEpochsExhausted(account);
+            entry.epoch += 1;
+        }
         entry.allowance = uint96(allowance);
-        entry.expiry = uint40(expiry);
+        entry.expiry = uint32(expiry);
         entry.active = true;
         entry.paused = _paused;
-        emit RegistrarSet(account, allowance, expiry, entry.released);
+        emit RegistrarSet(account, allowance, expiry, entry.released, entry.epoch);
     }
 
     /// @inheritdoc IScholarshipEscrow
@@ -224,7 +252,8 @@ contract ScholarshipEscrow is IScholarshipEscrow, AccessControl, ReentrancyGuard
     function extendProgramEnd(uint256 newEnd) external onlyRole(DEFAULT_ADMIN_ROLE) {
         uint256 current = _programEnd;
         if (block.timestamp > current) revert EscrowProgramEnded(current);
-        if (newEnd <= current || newEnd > type(uint64).max) revert EscrowProgramEndNotLater(current, newEnd);
+        if (newEnd <= current) revert EscrowProgramEndNotLater(current, newEnd);
+        if (newEnd > _latestProgramEnd) revert EscrowProgramEndPastLatest(newEnd, _latestProgramEnd);
         _programEnd = uint64(newEnd);
         emit ProgramEndExtended(current, newEnd);
     }
@@ -261,6 +290,11 @@ contract ScholarshipEscrow is IScholarshipEscrow, AccessControl, ReentrancyGuard
     }
 
     /// @inheritdoc IScholarshipEscrow
+    function latestProgramEnd() external view returns (uint256) {
+        return _latestProgramEnd;
+    }
+
+    /// @inheritdoc IScholarshipEscrow
     function paused() external view returns (bool) {
         return _paused;
     }
@@ -278,7 +312,7 @@ contract ScholarshipEscrow is IScholarshipEscrow, AccessControl, ReentrancyGuard
     /// @inheritdoc IScholarshipEscrow
     function registrar(address account) external view returns (Registrar memory) {
         Entry memory entry = _registrars[account];
-        return Registrar(entry.allowance, entry.released, entry.expiry, entry.active);
+        return Registrar(entry.allowance, entry.released, entry.expiry, entry.epoch, entry.active);
     }
 
     /// @inheritdoc IScholarshipEscrow
@@ -305,13 +339,17 @@ contract ScholarshipEscrow is IScholarshipEscrow, AccessControl, ReentrancyGuard
     }
 
     /// @inheritdoc IScholarshipEscrow
-    function attestationDigest(Attestation calldata attestation, uint256 deadline) external view returns (bytes32) {
-        return _digest(attestation, deadline);
+    function attestationDigest(Attestation calldata attestation, uint16 epoch, uint256 deadline)
+        external
+        view
+        returns (bytes32)
+    {
+        return _digest(attestation, epoch, deadline);
     }
 
     /// @inheritdoc IScholarshipEscrow
     function version() external pure returns (string memory) {
-        return "1.0.0";
+        return "2.0.0";
     }
 
     // ----------------------------------------------------------------- private
@@ -344,10 +382,15 @@ contract ScholarshipEscrow is IScholarshipEscrow, AccessControl, ReentrancyGuard
         view
         returns (Spender memory)
     {
-        (uint256 allowance, uint256 released, uint256 expiry, bool active, bool paused_) =
-            (entry.allowance, entry.released, entry.expiry, entry.active, entry.paused);
+        (uint256 allowance, uint256 released, uint256 expiry, uint256 epoch, bool active, bool paused_) =
+            (entry.allowance, entry.released, entry.expiry, entry.epoch, entry.active, entry.paused);
         if (!active || paused_ || block.timestamp > expiry) _refuse(account, expiry, active, signed, index);
-        return Spender(account, allowance, released);
+        return Spender(account, allowance, released, epoch);
+    }
+
+    /// @dev Reverts unless signed item `index` was signed in its registrar's current epoch.
+    function _requireEpoch(SignedAttestation calldata signed, uint256 index, Spender memory spender) private pure {
+        if (signed.epoch != spender.epoch) revert EscrowSignatureRevoked(index, spender.account, signed.epoch);
     }
 
     /// @dev Explains why a registrar's slot refused a release: a paused or ended program
@@ -365,7 +408,8 @@ contract ScholarshipEscrow is IScholarshipEscrow, AccessControl, ReentrancyGuard
     }
 
     /// @dev Checks item `index`, marks it paid and emits its release; the transfer comes later.
-    function _record(Attestation calldata attestation, uint256 index, Spender memory spender)
+    /// An item already paid reverts, or when `skipPaid` emits {AttestationSkipped} and returns 0.
+    function _record(Attestation calldata attestation, uint256 index, Spender memory spender, bool skipPaid)
         private
         returns (uint256 amount)
     {
@@ -382,16 +426,19 @@ contract ScholarshipEscrow is IScholarshipEscrow, AccessControl, ReentrancyGuard
         amount = milestone == Milestone.Registration ? entry.registrationAmount : entry.completionAmount;
         if (amount == 0) revert EscrowNothingToRelease(index, courseId, milestone);
 
+        uint256 paid = _paid[studentId];
+        uint256 bit = 1 << uint8(milestone);
+        if (paid & bit != 0) {
+            if (!skipPaid) revert EscrowAlreadyPaid(index, studentId, milestone);
+            emit AttestationSkipped(index, studentId, spender.account, milestone);
+            return 0;
+        }
         uint256 released = spender.released + amount;
         if (released > spender.allowance) {
             uint256 remaining = spender.allowance > spender.released ? spender.allowance - spender.released : 0;
             revert EscrowRegistrarAllowanceExceeded(index, spender.account, amount, remaining);
         }
         spender.released = released;
-
-        uint256 paid = _paid[studentId];
-        uint256 bit = 1 << uint8(milestone);
-        if (paid & bit != 0) revert EscrowAlreadyPaid(index, studentId, milestone);
         _paid[studentId] = paid | bit;
         emit ScholarshipReleased(studentId, payee, spender.account, courseId, milestone, amount);
     }
@@ -401,12 +448,12 @@ contract ScholarshipEscrow is IScholarshipEscrow, AccessControl, ReentrancyGuard
         // The third value only details a failure, which `status` already reports.
         // slither-disable-next-line unused-return
         (address signer, ECDSA.RecoverError status,) =
-            ECDSA.tryRecover(_digest(signed.attestation, signed.deadline), signed.signature);
+            ECDSA.tryRecover(_digest(signed.attestation, signed.epoch, signed.deadline), signed.signature);
         if (status != ECDSA.RecoverError.NoError) revert EscrowInvalidSignature(index);
         return signer;
     }
 
-    function _digest(Attestation calldata attestation, uint256 deadline) private view returns (bytes32) {
+    function _digest(Attestation calldata attestation, uint16 epoch, uint256 deadline) private view returns (bytes32) {
         return _hashTypedDataV4(
             keccak256(
                 abi.encode(
@@ -415,6 +462,7 @@ contract ScholarshipEscrow is IScholarshipEscrow, AccessControl, ReentrancyGuard
                     attestation.payee,
                     attestation.courseId,
                     attestation.milestone,
+                    epoch,
                     deadline
                 )
             )

@@ -1,7 +1,9 @@
-"""Amounts as people type them (``450``, ``12.5``) to and from a token's base units."""
+"""Amounts as people type them (``450``, ``12.5``) to and from a token's base units, and
+unix times as people read them."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 
 from itgen_chain.exceptions import AmountError
@@ -29,3 +31,8 @@ def to_tokens(base_units: int, decimals: int) -> Decimal:
 def format_tokens(base_units: int, decimals: int, places: int = 2) -> str:
     """``993850000000000000000000`` with 18 decimals reads ``993,850.00``."""
     return f"{to_tokens(base_units, decimals):,.{places}f}"
+
+
+def format_time(moment: int) -> str:
+    """``1798761600`` reads ``2027-01-01 00:00:00 UTC``."""
+    return datetime.fromtimestamp(moment, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")

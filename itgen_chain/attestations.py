@@ -2,6 +2,10 @@
 
 The typed data is standard (EIP-712 v4): a wallet's ``eth_signTypedData_v4`` over
 :func:`typed_data` with the same key yields the same signature as :func:`sign`.
+
+Every signature carries its registrar's epoch (``registrar(account).epoch`` on chain): an
+address made a registrar again after a removal is in a new epoch, and what it signed before
+never pays.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ ATTESTATION_TYPES: dict[str, list[dict[str, str]]] = {
         {"name": "payee", "type": "address"},
         {"name": "courseId", "type": "uint256"},
         {"name": "milestone", "type": "uint8"},
+        {"name": "epoch", "type": "uint16"},
         {"name": "deadline", "type": "uint256"},
     ]
 }
@@ -66,15 +71,16 @@ class Attestation:
 
 @dataclass(frozen=True)
 class SignedAttestation:
-    """An attestation with its deadline and a registrar's 65-byte signature."""
+    """An attestation with its registrar's epoch, its deadline and the 65-byte signature."""
 
     attestation: Attestation
+    epoch: int
     deadline: int
     signature: bytes
 
-    def as_tuple(self) -> tuple[tuple[bytes, str, int, int], int, bytes]:
+    def as_tuple(self) -> tuple[tuple[bytes, str, int, int], int, int, bytes]:
         """The contract's ``SignedAttestation`` struct, in ABI order."""
-        return (self.attestation.as_tuple(), self.deadline, self.signature)
+        return (self.attestation.as_tuple(), self.epoch, self.deadline, self.signature)
 
 
 def domain(chain_id: int, escrow: str) -> dict[str, Any]:
@@ -87,7 +93,9 @@ def domain(chain_id: int, escrow: str) -> dict[str, Any]:
     }
 
 
-def typed_data(attestation: Attestation, deadline: int, chain_id: int, escrow: str) -> dict:
+def typed_data(
+    attestation: Attestation, epoch: int, deadline: int, chain_id: int, escrow: str
+) -> dict:
     """The full EIP-712 message, as a wallet's ``eth_signTypedData_v4`` takes it."""
     return {
         "types": {"EIP712Domain": EIP712_DOMAIN_TYPE, **ATTESTATION_TYPES},
@@ -98,13 +106,15 @@ def typed_data(attestation: Attestation, deadline: int, chain_id: int, escrow: s
             "payee": to_checksum_address(attestation.payee),
             "courseId": attestation.course_id,
             "milestone": int(attestation.milestone),
+            "epoch": epoch,
             "deadline": deadline,
         },
     }
 
 
 ATTESTATION_TYPEHASH = keccak(
-    b"Attestation(bytes32 studentId,address payee,uint256 courseId,uint8 milestone,uint256 deadline)"
+    b"Attestation(bytes32 studentId,address payee,uint256 courseId,uint8 milestone,"
+    b"uint16 epoch,uint256 deadline)"
 )
 DOMAIN_TYPEHASH = keccak(
     b"EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"
@@ -129,18 +139,19 @@ def domain_separator(chain_id: int, escrow: str) -> bytes:
 
 
 def signable(
-    attestation: Attestation, deadline: int, chain_id: int, escrow: str
+    attestation: Attestation, epoch: int, deadline: int, chain_id: int, escrow: str
 ) -> SignableMessage:
     """The EIP-712 message, built directly (the same bytes as ``encode_typed_data``, faster)."""
     struct_hash = keccak(
         abi_encode(
-            ["bytes32", "bytes32", "address", "uint256", "uint8", "uint256"],
+            ["bytes32", "bytes32", "address", "uint256", "uint8", "uint16", "uint256"],
             [
                 ATTESTATION_TYPEHASH,
                 attestation.student_id,
                 attestation.payee,
                 attestation.course_id,
                 int(attestation.milestone),
+                epoch,
                 deadline,
             ],
         )
@@ -148,18 +159,26 @@ def signable(
     return SignableMessage(b"\x01", domain_separator(chain_id, escrow), struct_hash)
 
 
-def digest(attestation: Attestation, deadline: int, chain_id: int, escrow: str) -> bytes:
+def digest(
+    attestation: Attestation, epoch: int, deadline: int, chain_id: int, escrow: str
+) -> bytes:
     """The 32 bytes a registrar signs; equals the contract's ``attestationDigest``."""
-    message = signable(attestation, deadline, chain_id, escrow)
+    message = signable(attestation, epoch, deadline, chain_id, escrow)
     return keccak(b"\x19" + message.version + message.header + message.body)
 
 
 def sign(
-    attestation: Attestation, deadline: int, chain_id: int, escrow: str, private_key: bytes | str
+    attestation: Attestation,
+    epoch: int,
+    deadline: int,
+    chain_id: int,
+    escrow: str,
+    private_key: bytes | str,
 ) -> SignedAttestation:
-    """Signs an attestation with a registrar's key (``r ‖ s ‖ v``, low s)."""
-    signed = Account.sign_message(signable(attestation, deadline, chain_id, escrow), private_key)
-    return SignedAttestation(attestation, deadline, bytes(signed.signature))
+    """Signs an attestation with a registrar's key in its `epoch` (``r ‖ s ‖ v``, low s)."""
+    message = signable(attestation, epoch, deadline, chain_id, escrow)
+    signed = Account.sign_message(message, private_key)
+    return SignedAttestation(attestation, epoch, deadline, bytes(signed.signature))
 
 
 def recover(signed: SignedAttestation, chain_id: int, escrow: str) -> str:
@@ -168,5 +187,5 @@ def recover(signed: SignedAttestation, chain_id: int, escrow: str) -> str:
         raise ValueError(f"signature is {len(signed.signature)} bytes, not 65")
     if int.from_bytes(signed.signature[32:64], "big") > SECP256K1_HALF_N:
         raise ValueError("signature is malleable (high s)")
-    message_hash = digest(signed.attestation, signed.deadline, chain_id, escrow)
+    message_hash = digest(signed.attestation, signed.epoch, signed.deadline, chain_id, escrow)
     return Account._recover_hash(message_hash, signature=signed.signature)

@@ -65,7 +65,7 @@ def run(out: Path, echo: Any = click.echo) -> dict[str, Any]:
     from ape import accounts, chain, project
 
     from itgen_chain.auditing import run_audit
-    from itgen_chain.deploying import deploy
+    from itgen_chain.deploying import Terms, deploy
     from itgen_chain.indexer import escrow_abi, for_deployment
 
     started = time.monotonic()
@@ -79,7 +79,7 @@ def run(out: Path, echo: Any = click.echo) -> dict[str, Any]:
     echo("1. deploy: BSC-USD-like token, escrow ending in nine months")
     token = project.BscUsdLike.deploy(sender=admin)
     end = chain.pending_timestamp + 270 * DAY
-    record = deploy(admin, token.address, donor.address, admin.address, end, force=True)
+    record = deploy(admin, Terms(token.address, donor.address, admin.address, end), force=True)
     escrow = project.ScholarshipEscrow.at(record.escrow)
 
     echo("2. the donor funds 1,000,000 USDT")

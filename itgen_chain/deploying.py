@@ -4,11 +4,49 @@ from __future__ import annotations
 
 import json
 import os
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from itgen_chain import deployments
 from itgen_chain.exceptions import DeploymentError
+
+# Two steps, this far apart, to hand the admin role to another address (a stolen admin key
+# cannot take the role away at once; the admin can cancel the handover meanwhile).
+DEFAULT_ADMIN_DELAY = 3 * 86_400
+
+
+@dataclass(frozen=True)
+class Terms:
+    """What a program's escrow is deployed with, agreed between the charity and the donor."""
+
+    token: str
+    """The scholarship token (BSC-USD on BNB Chain)."""
+    donor: str
+    """Receives what is left after the program ends."""
+    admin: str
+    """The admin; a multisig on mainnet."""
+    program_end: int
+    """Unix time after which nothing is released."""
+    pauser: str | None = None
+    """The guardian, who can only pause; the admin when None."""
+    admin_delay: int = DEFAULT_ADMIN_DELAY
+    """Seconds between proposing a new admin and its taking over."""
+    latest_program_end: int | None = None
+    """The latest the program end may ever move to; the program end itself when None."""
+
+    def arguments(self) -> tuple[str, str, str, str, int, int, int]:
+        """ScholarshipEscrow's constructor arguments, in order, defaults filled in."""
+        latest = self.program_end if self.latest_program_end is None else self.latest_program_end
+        return (
+            self.token,
+            self.donor,
+            self.admin,
+            self.pauser or self.admin,
+            self.admin_delay,
+            self.program_end,
+            latest,
+        )
 
 
 def standard_json_input() -> dict[str, Any]:
@@ -41,9 +79,9 @@ def standard_json_input() -> dict[str, Any]:
     }
 
 
-def deploy(
-    account: Any, token: str, donor: str, admin: str, program_end: int, force: bool
-) -> deployments.Deployment:
+def deploy(account: Any, terms: Terms, force: bool) -> deployments.Deployment:
+    """Deploys the escrow on `terms` from `account`; writes the record, the explorer's input
+    and the program salt. Refuses to replace a live deployment unless `force`."""
     from ape import chain, project
 
     provider = chain.provider
@@ -55,7 +93,8 @@ def deploy(
             raise DeploymentError(
                 f"{path} records a live escrow at {existing.escrow}; pass --force to replace it"
             )
-    escrow = project.ScholarshipEscrow.deploy(token, donor, admin, program_end, sender=account)
+    arguments = terms.arguments()
+    escrow = project.ScholarshipEscrow.deploy(*arguments, sender=account)
     salt = os.urandom(32)
     deployments.save_salt(network.ecosystem.name, network.name, salt)
     receipt = chain.get_receipt(escrow.txn_hash)
@@ -65,10 +104,13 @@ def deploy(
         network=network.name,
         chain_id=provider.chain_id,
         escrow=escrow.address,
-        token=token,
-        donor=donor,
-        admin=admin,
-        program_end=program_end,
+        token=terms.token,
+        donor=terms.donor,
+        admin=terms.admin,
+        program_end=terms.program_end,
+        pauser=arguments[3],
+        admin_delay=arguments[4],
+        latest_program_end=arguments[6],
         block=receipt.block_number,
         transaction=receipt.txn_hash,
         salt_id=deployments.salt_id(salt),

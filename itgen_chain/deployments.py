@@ -40,6 +40,9 @@ class Deployment:
     transaction: str
     salt_id: str
     compiler: dict[str, Any] = field(default_factory=dict)
+    pauser: str = ""
+    admin_delay: int = 0
+    latest_program_end: int = 0
 
     @property
     def salt(self) -> bytes:

@@ -39,6 +39,9 @@ class Item:
 class Plan:
     to_send: list[Item] = field(default_factory=list)
     skipped: list[int] = field(default_factory=list)
+    # Rows the chain skipped when their batch was mined: paid meanwhile by another transaction
+    # (another registrar, or someone who submitted a copied signature first).
+    skipped_on_chain: list[int] = field(default_factory=list)
 
     @property
     def total(self) -> int:
@@ -140,7 +143,7 @@ class EscrowClient:
     def _check_registrars(self, spend: dict[str, int]) -> Iterator[RowError]:
         now = self.provider.get_block("latest").timestamp
         for registrar, total in spend.items():
-            allowance, released, expiry, active = self.escrow.registrar(registrar)
+            allowance, released, expiry, _, active = self.escrow.registrar(registrar)
             if not active:
                 yield RowError(0, "registrar", f"{registrar} is not an active registrar")
             elif now > expiry:
@@ -213,9 +216,17 @@ class EscrowClient:
                     f"transaction {tx_hash} failed or was not mined; run again to resume"
                 )
             journal.append(event="settled", hash=tx_hash, status="mined")
+            plan.skipped_on_chain.extend(batch[i].row for i in self.skipped_indices(receipt))
             hashes.append(tx_hash)
             progress(len(batch))
         return hashes
+
+    def skipped_indices(self, receipt: Any) -> list[int]:
+        """The batch indices the escrow skipped as already paid, from a receipt's events."""
+        from web3.logs import DISCARD
+
+        events = self.w3_escrow.events.AttestationSkipped().process_receipt(receipt, errors=DISCARD)
+        return [event.args.index for event in events]
 
     def simulate(self, method: Any, arguments: list, sender: Any) -> None:
         """eth_call the batch first; a revert is explained in words, nothing is sent."""

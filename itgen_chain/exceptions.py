@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 
 class ItgenError(Exception):
     """The root of every error this package raises on purpose."""
@@ -46,8 +44,7 @@ class RegistrarExpiryError(ItgenError):
     """A registrar expiry past the program end, which the escrow refuses."""
 
     def __init__(self, expiry: int, program_end: int) -> None:
-        def day(moment: int) -> str:
-            return datetime.fromtimestamp(moment, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+        from itgen_chain.amounts import format_time as day
 
         super().__init__(
             f"expiry {day(expiry)} is after the program end {day(program_end)}: a registrar "

@@ -11,6 +11,7 @@ from typing import Any
 from eth_utils import keccak, to_checksum_address
 
 from itgen_chain.attestations import Attestation, Milestone
+from itgen_chain.deploying import Terms
 from itgen_chain.indexer import Indexer, IndexerSettings, escrow_abi, rpc
 
 DAY = 86_400
@@ -32,7 +33,8 @@ def make_payouts(
     admin, donor, registrar = accounts[:3]
     token = project.BscUsdLike.deploy(sender=admin)
     end = chain.pending_timestamp + 270 * DAY
-    escrow = project.ScholarshipEscrow.deploy(token, donor, admin, end, sender=admin)
+    arguments = Terms(token.address, donor.address, admin.address, end).arguments()
+    escrow = project.ScholarshipEscrow.deploy(*arguments, sender=admin)
     start = chain.get_receipt(escrow.txn_hash).block_number
     token.mint(escrow, payouts * 450 * UNIT, sender=admin)
     escrow.setCourse(1, 450 * UNIT, 50 * UNIT, True, sender=admin)

@@ -95,7 +95,14 @@ def _run(
                 hashes = client.send(
                     plan, account, journal, batch_size, by_sig, conn.legacy_gas, bar.update
                 )
-            echo(f"paid {len(plan.to_send)} in {len(hashes)} transaction(s)")
+            paid = len(plan.to_send) - len(plan.skipped_on_chain)
+            echo(f"paid {paid} in {len(hashes)} transaction(s)")
+            if plan.skipped_on_chain:
+                rows = ", ".join(str(row) for row in sorted(plan.skipped_on_chain))
+                echo(
+                    f"{len(plan.skipped_on_chain)} skipped by the escrow, paid meanwhile by "
+                    f"another transaction: row(s) {rows}"
+                )
         return plan
 
     return run()
@@ -137,6 +144,7 @@ def sign(path: Path, account: Any, out: Path, *, valid_days: int, echo: Any = cl
     rows, errors = parse_roster(path, conn.deployment.salt)
     client = EscrowClient(conn.escrow, conn.token, chain.provider)
     client.plan(str(path), rows, account.address, errors=errors)  # the checks a relayer will make
+    epoch = conn.escrow.registrar(account.address).epoch
     deadline = chain.pending_timestamp + valid_days * 86_400
     entries = []
     if hasattr(account, "set_autosign"):  # a keystore account: one passphrase, not one per row
@@ -147,7 +155,9 @@ def sign(path: Path, account: Any, out: Path, *, valid_days: int, echo: Any = cl
     try:
         with click.progressbar(rows, label="signing") as bar:
             for row in bar:
-                message = signable(row.attestation, deadline, chain.chain_id, conn.escrow.address)
+                message = signable(
+                    row.attestation, epoch, deadline, chain.chain_id, conn.escrow.address
+                )
                 signature = account.sign_message(message)
                 entries.append(
                     {
@@ -167,6 +177,7 @@ def sign(path: Path, account: Any, out: Path, *, valid_days: int, echo: Any = cl
         "chainId": chain.chain_id,
         "escrow": conn.escrow.address,
         "registrar": account.address,
+        "epoch": epoch,
         "deadline": deadline,
         "attestations": entries,
     }
@@ -193,6 +204,7 @@ def read_signed(path: Path, chain_id: int, escrow: str) -> list[tuple[int, Signe
         )
         item = SignedAttestation(
             attestation,
+            int(document.get("epoch", 0)),
             int(document["deadline"]),
             bytes.fromhex(entry["signature"].removeprefix("0x")),
         )
@@ -233,6 +245,15 @@ def relay(
             if not standing.active or now > standing.expiry:
                 errors.append(
                     RowError(row, "signature", f"recovers to {signer}, not a current registrar")
+                )
+            elif standing.epoch != item.epoch:
+                errors.append(
+                    RowError(
+                        row,
+                        "signature",
+                        f"signed in epoch {item.epoch} of registrar {signer}, which was removed "
+                        f"since (now in epoch {standing.epoch}): ask it to sign again",
+                    )
                 )
             elif now > item.deadline:
                 errors.append(RowError(row, "signature", f"expired at {item.deadline}"))

@@ -77,7 +77,7 @@ def list_registrars(network, registrars) -> None:
         logs = conn.escrow.RegistrarSet.query("event_arguments", start_block=conn.deployment.block)
         registrars = sorted(set(args["registrar"] for args in logs["event_arguments"]))
     for address in registrars:
-        allowance, released, expiry, active = conn.escrow.registrar(address)
+        allowance, released, expiry, _, active = conn.escrow.registrar(address)
         unit = 10**conn.decimals
         click.echo(
             f"{address}  allowance {allowance / unit:>14,.2f}  released {released / unit:>14,.2f}  "

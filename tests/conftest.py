@@ -88,9 +88,38 @@ def program_end(chain):
     return chain.pending_timestamp + 270 * DAY
 
 
+# The latest program end the tests' escrows agree with their donor: a year past the end.
+LATEST_END_MARGIN = 365 * DAY
+
+
+@pytest.fixture(scope="session")
+def deploy_escrow(project):
+    """Deploys a ScholarshipEscrow; the pauser defaults to the admin, the admin handover delay
+    to a day and the latest program end to a year past the end."""
+    from itgen_chain.deploying import Terms
+
+    def deploy(token, donor, admin, program_end, *, pauser=None, delay=DAY, latest_end=None):
+        arguments = Terms(
+            _address(token),
+            _address(donor),
+            _address(admin),
+            program_end,
+            pauser=_address(pauser) if pauser else None,
+            admin_delay=delay,
+            latest_program_end=latest_end or program_end + LATEST_END_MARGIN,
+        ).arguments()
+        return project.ScholarshipEscrow.deploy(*arguments, sender=admin)
+
+    return deploy
+
+
+def _address(value) -> str:
+    return value if isinstance(value, str) else value.address
+
+
 @pytest.fixture(scope="module")
-def escrow(project, token, unit, admin, donor, registrar, program_end):
-    contract = project.ScholarshipEscrow.deploy(token, donor, admin, program_end, sender=admin)
+def escrow(deploy_escrow, token, unit, admin, donor, registrar, program_end):
+    contract = deploy_escrow(token, donor, admin, program_end)
     token.mint(donor, 1_000_000 * unit, sender=donor)
     token.approve(contract, 100_000 * unit, sender=donor)
     contract.fund(100_000 * unit, sender=donor)

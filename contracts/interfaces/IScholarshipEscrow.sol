@@ -24,9 +24,12 @@ interface IScholarshipEscrow {
 
     /// @notice An attestation signed off-line by a registrar (EIP-712), submitted by anyone.
     /// @dev `signature` is 65 bytes `r ‖ s ‖ v` over the typed data
-    /// `Attestation(bytes32 studentId,address payee,uint256 courseId,uint8 milestone,uint256 deadline)`.
+    /// `Attestation(bytes32 studentId,address payee,uint256 courseId,uint8 milestone,uint16 epoch,uint256 deadline)`.
+    /// `epoch` is the signing registrar's epoch when it signed (see {Registrar}): a signature pays
+    /// only while its registrar is active in that same epoch.
     struct SignedAttestation {
         Attestation attestation;
+        uint16 epoch;
         uint256 deadline;
         bytes signature;
     }
@@ -38,11 +41,14 @@ interface IScholarshipEscrow {
         bool active;
     }
 
-    /// @notice A registrar's standing: the most it may release in total, what it released, until when.
+    /// @notice A registrar's standing: the most it may release in total, what it released, until
+    /// when, and its epoch. The epoch counts the times the address was made a registrar: adding
+    /// it back after a removal starts a new epoch, and signatures made in an earlier one never pay.
     struct Registrar {
         uint96 allowance;
         uint96 released;
-        uint40 expiry;
+        uint32 expiry;
+        uint16 epoch;
         bool active;
     }
 
@@ -55,12 +61,19 @@ interface IScholarshipEscrow {
         Milestone milestone,
         uint256 amount
     );
+    /// @notice Emitted for an item of a batch whose student was already paid for its milestone:
+    /// the item pays nothing and costs its registrar no allowance; the rest of the batch pays.
+    event AttestationSkipped(
+        uint256 index, bytes32 indexed studentId, address indexed registrar, Milestone milestone
+    );
     /// @notice Emitted when `funder` funds the escrow through {fund}.
     event Funded(address indexed funder, uint256 amount, uint256 totalFunded);
     /// @notice Emitted when the remainder goes back to the donor after the program ends.
     event Reclaimed(address indexed donor, address indexed caller, uint256 amount);
     /// @notice Emitted when a registrar is added or its allowance or expiry changes.
-    event RegistrarSet(address indexed registrar, uint256 allowance, uint256 expiry, uint256 released);
+    event RegistrarSet(
+        address indexed registrar, uint256 allowance, uint256 expiry, uint256 released, uint256 epoch
+    );
     /// @notice Emitted when a registrar is removed; it can release nothing afterwards.
     event RegistrarRemoved(address indexed registrar, uint256 released);
     /// @notice Emitted when a course is added or its amounts or status change.
@@ -119,6 +132,13 @@ interface IScholarshipEscrow {
     error EscrowZeroAddress();
     /// @notice An amount of zero was given where it means nothing.
     error EscrowZeroAmount();
+    /// @notice The signature of item `index` was made in epoch `epoch` of `signer`, which is over:
+    /// the registrar was removed since (and perhaps added back).
+    error EscrowSignatureRevoked(uint256 index, address signer, uint256 epoch);
+    /// @notice The program end may not move past `latest`, fixed at deployment with the donor.
+    error EscrowProgramEndPastLatest(uint256 requested, uint256 latest);
+    /// @notice The address was made a registrar too many times (65,535); use another.
+    error EscrowRegistrarEpochsExhausted(address registrar);
     /// @notice A registrar's expiry may not lie past the program end.
     error EscrowRegistrarOutlivesProgram(uint256 expiry, uint256 programEnd);
     /// @notice No more than `limit` registrars may be active at once.
@@ -130,10 +150,12 @@ interface IScholarshipEscrow {
     /// Emits {ScholarshipReleased}.
     function attest(Attestation calldata attestation) external returns (uint256 amount);
 
-    /// @notice Releases the scholarships of a batch, all or nothing, as the calling registrar.
+    /// @notice Releases the scholarships of a batch as the calling registrar. An item whose
+    /// student was already paid for its milestone is skipped (it pays nothing and costs no
+    /// allowance); any other bad item reverts the whole batch.
     /// @param batch The attestations; an error names the index of the first that fails.
     /// @return total The total released, in the token's base units.
-    /// Emits one {ScholarshipReleased} per item.
+    /// Emits one {ScholarshipReleased} per paid item and one {AttestationSkipped} per skipped item.
     function attestBatch(Attestation[] calldata batch) external returns (uint256 total);
 
     /// @notice Releases the scholarship for one attestation signed by a registrar; anyone may submit.
@@ -142,10 +164,12 @@ interface IScholarshipEscrow {
     /// Emits {ScholarshipReleased} naming the signing registrar.
     function attestBySig(SignedAttestation calldata signed) external returns (uint256 amount);
 
-    /// @notice Releases a batch of signed attestations, all or nothing; signers may differ.
+    /// @notice Releases a batch of signed attestations; signers may differ. An item already paid
+    /// is skipped, as in {attestBatch}, so that nobody can make the batch revert by submitting
+    /// one of its items first; any other bad item reverts the whole batch.
     /// @param batch The signed attestations; an error names the index of the first that fails.
     /// @return total The total released, in the token's base units.
-    /// Emits one {ScholarshipReleased} per item.
+    /// Emits one {ScholarshipReleased} per paid item and one {AttestationSkipped} per skipped item.
     function attestBatchBySig(SignedAttestation[] calldata batch) external returns (uint256 total);
 
     /// @notice Pulls `amount` of the token from the caller into the escrow (needs an approval).
@@ -165,6 +189,7 @@ interface IScholarshipEscrow {
     /// @param allowance The most it may release in total, in base units (including what it released).
     /// @param expiry The unix time after which it can release nothing; not past {programEnd}.
     /// @dev At most `MAX_REGISTRARS` registrars are active at once, since {pause} writes each.
+    /// Adding an address that is not active (new, or removed before) starts its next epoch.
     /// Emits {RegistrarSet}.
     function setRegistrar(address registrar, uint256 allowance, uint256 expiry) external;
 
@@ -183,7 +208,8 @@ interface IScholarshipEscrow {
         external;
 
     /// @notice Moves the program end later. Admin only, and only before the end.
-    /// @param newEnd The new end, a unix time later than the current one.
+    /// @param newEnd The new end, a unix time later than the current one and not past
+    /// {latestProgramEnd}.
     /// @dev Registrars keep their expiry; give them a later one with {setRegistrar}.
     /// Emits {ProgramEndExtended}.
     function extendProgramEnd(uint256 newEnd) external;
@@ -215,6 +241,9 @@ interface IScholarshipEscrow {
     /// @notice The unix time after which nothing is released.
     function programEnd() external view returns (uint256);
 
+    /// @notice The latest the program end can ever move to, fixed at deployment with the donor.
+    function latestProgramEnd() external view returns (uint256);
+
     /// @notice Whether releases are paused.
     function paused() external view returns (bool);
 
@@ -240,8 +269,11 @@ interface IScholarshipEscrow {
     /// @dev For clients checking a roster in one call instead of one per row.
     function paidMilestones(bytes32[] calldata studentIds) external view returns (uint256[] memory milestones);
 
-    /// @notice The EIP-712 digest a registrar signs for `attestation` with `deadline`.
-    function attestationDigest(Attestation calldata attestation, uint256 deadline) external view returns (bytes32);
+    /// @notice The EIP-712 digest a registrar in epoch `epoch` signs for `attestation` with `deadline`.
+    function attestationDigest(Attestation calldata attestation, uint16 epoch, uint256 deadline)
+        external
+        view
+        returns (bytes32);
 
     /// @notice The contract's version.
     function version() external pure returns (string memory);

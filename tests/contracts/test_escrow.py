@@ -26,25 +26,77 @@ def test_deploy_records_token_donor_end_and_roles(
     assert escrow.donor() == donor.address
     assert escrow.programEnd() == program_end
     assert escrow.hasRole(escrow.DEFAULT_ADMIN_ROLE(), admin)
+    assert escrow.defaultAdmin() == admin.address
+    assert escrow.defaultAdminDelay() == DAY
     assert escrow.hasRole(escrow.PAUSER_ROLE(), admin)
-    assert escrow.version() == "1.0.0"
+    assert escrow.latestProgramEnd() == program_end + 365 * DAY
+    assert escrow.version() == "2.0.0"
 
 
-@pytest.mark.parametrize("which", ["token", "donor", "admin"])
+def test_deploy_gives_a_separate_pauser_the_pause_and_nothing_else(
+    deploy_escrow, token, donor, admin, pauser, registrar, program_end
+):
+    escrow = deploy_escrow(token, donor, admin, program_end, pauser=pauser)
+    assert escrow.hasRole(escrow.PAUSER_ROLE(), pauser)
+    assert not escrow.hasRole(escrow.PAUSER_ROLE(), admin)
+    assert not escrow.hasRole(escrow.DEFAULT_ADMIN_ROLE(), pauser)
+    escrow.pause(sender=pauser)
+    with ape.reverts(escrow.AccessControlUnauthorizedAccount, account=pauser.address):
+        escrow.unpause(sender=pauser)
+    with ape.reverts(escrow.AccessControlUnauthorizedAccount, account=pauser.address):
+        escrow.setRegistrar(registrar, 1, program_end, sender=pauser)
+
+
+@pytest.mark.parametrize("which", ["token", "donor", "admin", "pauser"])
 def test_deploy_reverts_on_zero_address(project, token, donor, admin, program_end, which):
-    args = {"token": token.address, "donor": donor.address, "admin": admin.address}
+    args = {
+        "token": token.address,
+        "donor": donor.address,
+        "admin": admin.address,
+        "pauser": admin.address,
+    }
     args[which] = ZERO
-    with ape.reverts(project.ScholarshipEscrow.EscrowZeroAddress):
+    error = (
+        project.ScholarshipEscrow.AccessControlInvalidDefaultAdmin
+        if which == "admin"
+        else project.ScholarshipEscrow.EscrowZeroAddress
+    )
+    with ape.reverts(error):
         project.ScholarshipEscrow.deploy(
-            args["token"], args["donor"], args["admin"], program_end, sender=admin
+            args["token"],
+            args["donor"],
+            args["admin"],
+            args["pauser"],
+            DAY,
+            program_end,
+            program_end,
+            sender=admin,
         )
 
 
-def test_deploy_reverts_when_program_end_is_past(project, token, donor, admin, chain):
+def test_deploy_reverts_when_program_end_is_past(
+    project, deploy_escrow, token, donor, admin, chain
+):
     with ape.reverts(project.ScholarshipEscrow.EscrowProgramEndNotLater):
-        project.ScholarshipEscrow.deploy(
-            token, donor, admin, chain.pending_timestamp - 1, sender=admin
-        )
+        deploy_escrow(token, donor, admin, chain.pending_timestamp - 1)
+
+
+def test_deploy_reverts_when_latest_end_is_before_the_end(
+    project, deploy_escrow, token, donor, admin, program_end
+):
+    with ape.reverts(
+        project.ScholarshipEscrow.EscrowProgramEndPastLatest,
+        requested=program_end,
+        latest=program_end - 1,
+    ):
+        deploy_escrow(token, donor, admin, program_end, latest_end=program_end - 1)
+
+
+def test_deploy_reverts_when_latest_end_does_not_fit_32_bits(
+    project, deploy_escrow, token, donor, admin, program_end
+):
+    with ape.reverts(project.ScholarshipEscrow.EscrowProgramEndPastLatest):
+        deploy_escrow(token, donor, admin, program_end, latest_end=2**32)
 
 
 # ------------------------------------------------------------------ attest
@@ -186,9 +238,9 @@ def test_attest_reverts_after_program_end(escrow, registrar, chain, program_end,
 
 
 def test_attest_reverts_when_escrow_lacks_funds(
-    project, token, unit, admin, donor, registrar, program_end, new_student
+    deploy_escrow, token, unit, admin, donor, registrar, program_end, new_student
 ):
-    empty = project.ScholarshipEscrow.deploy(token, donor, admin, program_end, sender=admin)
+    empty = deploy_escrow(token, donor, admin, program_end)
     empty.setCourse(1, 450 * unit, 50 * unit, True, sender=admin)
     empty.setRegistrar(registrar, 10_000 * unit, program_end, sender=admin)
     token.transfer(empty, 100 * unit, sender=donor)
@@ -235,10 +287,64 @@ def test_attest_batch_is_all_or_nothing_and_names_failing_index(
     assert not escrow.isPaid(items[0].student_id, 0)
 
 
-def test_attest_batch_reverts_on_student_repeated_within_batch(escrow, registrar, new_student):
+def test_attest_batch_pays_a_student_repeated_within_batch_once(
+    escrow, token, unit, registrar, new_student
+):
     item = new_student()
-    with ape.reverts(escrow.EscrowAlreadyPaid, index=1):
-        escrow.attestBatch([item.as_tuple(), item.as_tuple()], sender=registrar)
+    tx = escrow.attestBatch([item.as_tuple(), item.as_tuple()], sender=registrar)
+    assert len(released_events(escrow, tx)) == 1
+    assert list(tx.events.filter(escrow.AttestationSkipped)) == [
+        escrow.AttestationSkipped(
+            index=1, studentId=item.student_id, registrar=registrar.address, milestone=0
+        )
+    ]
+    assert token.balanceOf(item.payee) == 450 * unit
+
+
+def test_attest_batch_skips_a_student_another_registrar_paid_first(
+    escrow, token, unit, admin, registrar, other_registrar, program_end, new_student
+):
+    """Two registrars with one student in common: the overlap no longer sinks the batch."""
+    escrow.setRegistrar(other_registrar, 10_000 * unit, program_end, sender=admin)
+    items = [new_student() for _ in range(4)]
+    escrow.attest(items[2].as_tuple(), sender=other_registrar)
+    tx = escrow.attestBatch([i.as_tuple() for i in items], sender=registrar)
+    assert [e.studentId for e in released_events(escrow, tx)] == [
+        items[0].student_id,
+        items[1].student_id,
+        items[3].student_id,
+    ]
+    assert list(tx.events.filter(escrow.AttestationSkipped)) == [
+        escrow.AttestationSkipped(
+            index=2, studentId=items[2].student_id, registrar=registrar.address, milestone=0
+        )
+    ]
+    assert token.balanceOf(items[2].payee) == 450 * unit  # paid once, by the other registrar
+    assert escrow.registrar(registrar).released == 3 * 450 * unit  # the skip cost no allowance
+
+
+def test_attest_batch_of_only_paid_students_pays_nothing_and_succeeds(
+    escrow, token, registrar, new_student
+):
+    items = [new_student() for _ in range(2)]
+    escrow.attestBatch([i.as_tuple() for i in items], sender=registrar)
+    released = escrow.registrar(registrar).released
+    balance = token.balanceOf(escrow)
+    tx = escrow.attestBatch([i.as_tuple() for i in items], sender=registrar)
+    assert released_events(escrow, tx) == []
+    assert len(list(tx.events.filter(escrow.AttestationSkipped))) == 2
+    assert (escrow.registrar(registrar).released, token.balanceOf(escrow)) == (released, balance)
+
+
+def test_attest_batch_still_reverts_on_a_paid_item_of_an_inactive_course(
+    escrow, admin, unit, registrar, new_student
+):
+    """Only 'already paid' is skipped: any other bad item still names its index."""
+    item = new_student()
+    escrow.attest(item.as_tuple(), sender=registrar)
+    escrow.setCourse(1, 450 * unit, 50 * unit, False, sender=admin)
+    with ape.reverts(escrow.EscrowCourseInactive, index=1, courseId=1):
+        escrow.attestBatch([new_student(course_id=2).as_tuple(), item.as_tuple()], sender=registrar)
 
 
 def test_attest_batch_reverts_at_index_crossing_allowance(
@@ -353,6 +459,29 @@ def test_program_end_moves_only_by_admin(escrow, stranger, program_end):
         escrow.extendProgramEnd(program_end + DAY, sender=stranger)
 
 
+def test_program_end_cannot_pass_the_latest_end_fixed_at_deployment(escrow, admin, program_end):
+    latest = escrow.latestProgramEnd()
+    escrow.extendProgramEnd(latest, sender=admin)
+    with ape.reverts(escrow.EscrowProgramEndPastLatest, requested=latest + 1, latest=latest):
+        escrow.extendProgramEnd(latest + 1, sender=admin)
+
+
+def test_stolen_admin_key_cannot_freeze_the_donors_reclaim(
+    escrow, token, admin, donor, chain, program_end
+):
+    """The attack: extendProgramEnd(2**64 - 1) postponed the reclaim forever. Now the end
+    stops at the latest end agreed at deployment, and the donor reclaims after it."""
+    with ape.reverts(escrow.EscrowProgramEndPastLatest):
+        escrow.extendProgramEnd(2**64 - 1, sender=admin)
+    latest = escrow.latestProgramEnd()
+    escrow.extendProgramEnd(latest, sender=admin)
+    chain.pending_timestamp = latest + 1
+    balance = token.balanceOf(escrow)
+    escrow.reclaim(sender=donor)
+    assert token.balanceOf(escrow) == 0
+    assert balance > 0
+
+
 def test_later_program_end_leaves_registrar_expiry_until_set_again(
     escrow, admin, registrar, unit, chain, program_end, new_student
 ):
@@ -464,6 +593,7 @@ def test_set_registrar_emits_and_keeps_released(
             allowance=20_000 * unit,
             expiry=program_end,
             released=450 * unit,
+            epoch=1,
         )
     ]
 
@@ -494,11 +624,11 @@ def test_registrar_expiry_cannot_outlive_the_program(escrow, admin, registrar, p
 
 
 def test_active_registrars_are_capped_and_removal_makes_room(
-    project, admin, donor, program_end, chain
+    project, deploy_escrow, admin, donor, program_end, chain
 ):
     # Not per token flavour: the cap is the registrar table's alone.
     token = project.BscUsdLike.deploy(sender=admin)
-    escrow = project.ScholarshipEscrow.deploy(token, donor, admin, program_end, sender=admin)
+    escrow = deploy_escrow(token, donor, admin, program_end)
     limit = escrow.MAX_REGISTRARS()
     web3_escrow = chain.provider.web3.eth.contract(
         address=escrow.address,
@@ -538,7 +668,8 @@ def test_set_registrar_reverts_on_zero_address_and_oversized_values(escrow, admi
         escrow.setRegistrar(ZERO, 1, program_end, sender=admin)
     with ape.reverts(escrow.EscrowAmountTooLarge, amount=2**96):
         escrow.setRegistrar(escrow.address, 2**96, program_end, sender=admin)
-    with ape.reverts(escrow.EscrowAmountTooLarge, amount=2**40):
+    # An expiry is never past the program end, which fits 32 bits (checked at deployment).
+    with ape.reverts(escrow.EscrowRegistrarOutlivesProgram, expiry=2**40):
         escrow.setRegistrar(escrow.address, 1, 2**40, sender=admin)
 
 
@@ -586,3 +717,31 @@ def test_paid_milestones_reads_many_students_at_once(escrow, registrar, new_stud
     done = type(first)(first.student_id, first.payee, 1, Milestone.COMPLETION)
     escrow.attest(done.as_tuple(), sender=registrar)
     assert escrow.paidMilestones([first.student_id, second.student_id]) == [0b11, 0]
+
+
+# ------------------------------------------------------------------ the admin role
+
+
+def test_admin_role_moves_in_two_steps_after_the_delay(escrow, admin, stranger, chain):
+    escrow.beginDefaultAdminTransfer(stranger, sender=admin)
+    assert escrow.defaultAdmin() == admin.address
+    with ape.reverts(escrow.AccessControlEnforcedDefaultAdminDelay):
+        escrow.acceptDefaultAdminTransfer(sender=stranger)
+    chain.pending_timestamp += DAY + 1
+    escrow.acceptDefaultAdminTransfer(sender=stranger)
+    assert escrow.defaultAdmin() == stranger.address
+    assert not escrow.hasRole(escrow.DEFAULT_ADMIN_ROLE(), admin)
+
+
+def test_admin_handover_can_be_cancelled_before_it_is_accepted(escrow, admin, stranger, chain):
+    escrow.beginDefaultAdminTransfer(stranger, sender=admin)
+    escrow.cancelDefaultAdminTransfer(sender=admin)
+    chain.pending_timestamp += DAY + 1
+    with ape.reverts(escrow.AccessControlInvalidDefaultAdmin, defaultAdmin=stranger.address):
+        escrow.acceptDefaultAdminTransfer(sender=stranger)
+    assert escrow.defaultAdmin() == admin.address
+
+
+def test_admin_role_cannot_be_granted_in_one_step(escrow, admin, stranger):
+    with ape.reverts(escrow.AccessControlEnforcedDefaultAdminRules):
+        escrow.grantRole(escrow.DEFAULT_ADMIN_ROLE(), stranger, sender=admin)

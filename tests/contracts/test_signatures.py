@@ -19,9 +19,10 @@ DAY = 86_400
 
 @pytest.fixture
 def signer_for(chain, escrow):
-    def make(account, item, deadline=None, chain_id=None, contract=None):
+    def make(account, item, deadline=None, chain_id=None, contract=None, epoch=None):
         return sign(
             item,
+            escrow.registrar(account).epoch if epoch is None else epoch,
             deadline or chain.pending_timestamp + DAY,
             chain_id or chain.chain_id,
             contract or escrow.address,
@@ -69,9 +70,11 @@ def test_typed_data_digest_matches_contract(escrow, chain, new_student):
     from itgen_chain.attestations import typed_data
 
     item = new_student()
-    message = encode_typed_data(full_message=typed_data(item, 1234, chain.chain_id, escrow.address))
+    message = encode_typed_data(
+        full_message=typed_data(item, 3, 1234, chain.chain_id, escrow.address)
+    )
     digest = k(b"\x19" + message.version + message.header + message.body)
-    assert escrow.attestationDigest(item.as_tuple(), 1234) == digest
+    assert escrow.attestationDigest(item.as_tuple(), 3, 1234) == digest
 
 
 def test_signature_for_another_chain_is_worthless(
@@ -133,7 +136,7 @@ def test_malleable_high_s_signature_reverts(escrow, registrar, stranger, signer_
     )
     n = 2 * SECP256K1_HALF_N + 1
     flipped = r + (n - s).to_bytes(32, "big") + bytes([27 if v == 28 else 28])
-    high = SignedAttestation(signed.attestation, signed.deadline, flipped)
+    high = SignedAttestation(signed.attestation, signed.epoch, signed.deadline, flipped)
     with pytest.raises(ValueError, match="malleable"):
         recover(high, 0, escrow.address)
     with ape.reverts(escrow.EscrowInvalidSignature, index=0):
@@ -142,7 +145,9 @@ def test_malleable_high_s_signature_reverts(escrow, registrar, stranger, signer_
 
 def test_short_signature_reverts(escrow, registrar, stranger, signer_for, new_student):
     signed = signer_for(registrar, new_student())
-    short = SignedAttestation(signed.attestation, signed.deadline, signed.signature[:64])
+    short = SignedAttestation(
+        signed.attestation, signed.epoch, signed.deadline, signed.signature[:64]
+    )
     with ape.reverts(escrow.EscrowInvalidSignature, index=0):
         escrow.attestBySig(short.as_tuple(), sender=stranger)
 
@@ -159,7 +164,7 @@ def test_tampered_payee_does_not_verify(escrow, registrar, stranger, signer_for,
     item = new_student()
     signed = signer_for(registrar, item)
     thief = Attestation(item.student_id, stranger.address, item.course_id, item.milestone)
-    forged = SignedAttestation(thief, signed.deadline, signed.signature)
+    forged = SignedAttestation(thief, signed.epoch, signed.deadline, signed.signature)
     with ape.reverts(escrow.EscrowInvalidSigner, index=0):
         escrow.attestBySig(forged.as_tuple(), sender=stranger)
 
@@ -197,11 +202,11 @@ def test_signature_equals_the_nodes_eth_sign_typed_data_v4(chain, escrow, regist
     from itgen_chain.attestations import typed_data
 
     item = new_student()
-    message = typed_data(item, 99, chain.chain_id, escrow.address)
+    message = typed_data(item, 1, 99, chain.chain_id, escrow.address)
     wallet = chain.provider.make_request(
         "eth_signTypedData_v4", [registrar.address, json.dumps(message)]
     )
-    ours = sign(item, 99, chain.chain_id, escrow.address, registrar.private_key)
+    ours = sign(item, 1, 99, chain.chain_id, escrow.address, registrar.private_key)
     assert ours.signature == bytes.fromhex(wallet.removeprefix("0x"))
 
 
@@ -212,7 +217,79 @@ def test_fast_digest_equals_the_standard_typed_data_hash(escrow, chain, new_stud
     from itgen_chain.attestations import digest, typed_data
 
     item = new_student()
-    message = encode_typed_data(full_message=typed_data(item, 77, chain.chain_id, escrow.address))
-    assert digest(item, 77, chain.chain_id, escrow.address) == k(
+    message = encode_typed_data(
+        full_message=typed_data(item, 2, 77, chain.chain_id, escrow.address)
+    )
+    assert digest(item, 2, 77, chain.chain_id, escrow.address) == k(
         b"\x19" + message.version + message.header + message.body
     )
+
+
+# ------------------------------------------------------------------ the review's attacks
+
+
+def test_copied_item_sent_first_does_not_sink_the_relayers_batch(
+    escrow, token, unit, registrar, stranger, accounts, signer_for, new_student
+):
+    """The attack: a watcher copies one signed item out of a pending attestBatchBySig and
+    submits it alone first. The batch used to revert whole; now it skips that item."""
+    items = [new_student() for _ in range(5)]
+    batch = [signer_for(registrar, item) for item in items]
+    escrow.attestBySig(batch[3].as_tuple(), sender=stranger)  # the front-runner
+    tx = escrow.attestBatchBySig([b.as_tuple() for b in batch], sender=accounts[7])
+    assert [e.studentId for e in tx.events.filter(escrow.ScholarshipReleased)] == [
+        items[i].student_id for i in (0, 1, 2, 4)
+    ]
+    assert list(tx.events.filter(escrow.AttestationSkipped)) == [
+        escrow.AttestationSkipped(
+            index=3, studentId=items[3].student_id, registrar=registrar.address, milestone=0
+        )
+    ]
+    assert all(token.balanceOf(item.payee) == 450 * unit for item in items)
+    assert escrow.registrar(registrar).released == 5 * 450 * unit
+
+
+def test_single_signed_attestation_still_reverts_when_paid(
+    escrow, registrar, stranger, signer_for, new_student
+):
+    signed = signer_for(registrar, new_student())
+    escrow.attestBySig(signed.as_tuple(), sender=stranger)
+    with ape.reverts(escrow.EscrowAlreadyPaid, index=0):
+        escrow.attestBySig(signed.as_tuple(), sender=stranger)
+
+
+def test_signature_of_a_removed_key_never_pays_after_it_is_added_back(
+    escrow, admin, registrar, stranger, unit, program_end, signer_for, new_student
+):
+    """The attack: a thief pre-signs with a stolen key (deadline 2**256 - 1); the key is
+    removed, and later the same address is added back. Its old signatures used to pay."""
+    assert escrow.registrar(registrar).epoch == 1
+    loot = signer_for(registrar, new_student(payee=stranger.address), deadline=2**256 - 1)
+    escrow.removeRegistrar(registrar, sender=admin)
+    escrow.setRegistrar(registrar, 10_000 * unit, program_end, sender=admin)
+    assert escrow.registrar(registrar).epoch == 2
+    with ape.reverts(escrow.EscrowSignatureRevoked, index=0, signer=registrar.address, epoch=1):
+        escrow.attestBySig(loot.as_tuple(), sender=stranger)
+    with ape.reverts(escrow.EscrowSignatureRevoked, index=1, signer=registrar.address, epoch=1):
+        escrow.attestBatchBySig(
+            [signer_for(registrar, new_student()).as_tuple(), loot.as_tuple()], sender=stranger
+        )
+    fresh = signer_for(registrar, new_student())  # signed in the new epoch: pays
+    escrow.attestBySig(fresh.as_tuple(), sender=stranger)
+
+
+def test_changing_an_active_registrar_keeps_its_epoch_and_signatures(
+    escrow, admin, registrar, stranger, unit, program_end, signer_for, new_student
+):
+    signed = signer_for(registrar, new_student())
+    escrow.setRegistrar(registrar, 20_000 * unit, program_end, sender=admin)
+    assert escrow.registrar(registrar).epoch == 1
+    escrow.attestBySig(signed.as_tuple(), sender=stranger)
+
+
+def test_signature_claiming_a_future_epoch_is_refused(
+    escrow, registrar, stranger, signer_for, new_student
+):
+    signed = signer_for(registrar, new_student(), epoch=2)
+    with ape.reverts(escrow.EscrowSignatureRevoked, index=0, epoch=2):
+        escrow.attestBySig(signed.as_tuple(), sender=stranger)

@@ -9,7 +9,7 @@ import pytest
 
 from itgen_chain import audit
 from itgen_chain.attestations import Attestation, Milestone
-from itgen_chain.deploying import deploy
+from itgen_chain.deploying import Terms, deploy
 from itgen_chain.indexer import Indexer, IndexerError, IndexerSettings, escrow_abi, for_deployment
 
 DAY = 86_400
@@ -34,7 +34,7 @@ def program(project, chain, accounts, tmp_path, monkeypatch):
     admin, donor, registrar = accounts[0], accounts[1], accounts[2]
     token = project.BscUsdLike.deploy(sender=admin)
     end = chain.pending_timestamp + 30 * DAY
-    record = deploy(admin, token.address, donor.address, admin.address, end, force=True)
+    record = deploy(admin, Terms(token.address, donor.address, admin.address, end), force=True)
     escrow = project.ScholarshipEscrow.at(record.escrow)
     token.mint(donor, 100_000 * UNIT, sender=donor)
     token.approve(escrow, 50_000 * UNIT, sender=donor)

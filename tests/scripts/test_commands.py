@@ -361,3 +361,28 @@ def test_on_bnb_chain_transactions_are_legacy_gas_price_ones(node, tmp_path):
     ]
     web3 = web3_for(node.port)
     assert [web3.eth.get_transaction(h)["type"] for h in hashes] == [0]
+
+
+def test_deploy_takes_a_guardian_a_latest_end_and_an_admin_delay(node):
+    guardian = "0x9965507D1a55bcC2695C58ba16FB37d819B0A4dc"  # TEST::5
+    admin = ("--account", "TEST::0", "--yes")
+    early = node(
+        "deploy", "--donor", DONOR, "--program-end", "2030-01-01",
+        "--latest-program-end", "2029-12-31", "--force", *admin, check=False,
+    )  # fmt: skip
+    assert early.returncode == 1
+    assert (
+        "Error: --latest-program-end 2029-12-31 00:00:00 UTC is before the program end "
+        "2030-01-01 00:00:00 UTC" in early.stdout + early.stderr
+    )
+    done = node(
+        "deploy", "--donor", DONOR, "--pauser", guardian, "--program-end", "2030-01-01",
+        "--latest-program-end", "2030-06-30", "--admin-delay-days", "5", "--force", *admin,
+    )  # fmt: skip
+    assert (
+        f"pauser {guardian}, admin handover delay 5 day(s), program end 2030-01-01 00:00:00 UTC, "
+        "latest program end 2030-06-30 00:00:00 UTC" in done.stdout
+    )
+    record = deployment("ethereum")
+    assert (record["pauser"], record["admin_delay"]) == (guardian, 5 * 86_400)
+    assert record["latest_program_end"] == 1_909_008_000  # 2030-06-30

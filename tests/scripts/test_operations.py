@@ -8,7 +8,7 @@ import json
 import pytest
 
 from itgen_chain import operations
-from itgen_chain.deploying import deploy
+from itgen_chain.deploying import Terms, deploy
 from itgen_chain.escrow import EscrowClient
 from itgen_chain.exceptions import RosterError
 from itgen_chain.journal import Journal
@@ -38,7 +38,7 @@ def program(project, chain, accounts, tmp_path, monkeypatch):
     admin, donor, registrar = accounts[0], accounts[1], accounts[2]
     token = project.BscUsdLike.deploy(sender=admin)
     end = chain.pending_timestamp + 270 * DAY
-    record = deploy(admin, token.address, donor.address, admin.address, end, force=True)
+    record = deploy(admin, Terms(token.address, donor.address, admin.address, end), force=True)
     escrow = project.ScholarshipEscrow.at(record.escrow)
     token.mint(escrow, 10_000 * UNIT, sender=admin)
     escrow.setCourse(1, 450 * UNIT, 50 * UNIT, True, sender=admin)
@@ -186,4 +186,53 @@ def test_relay_pays_a_signed_file_as_the_signing_registrar(program, tmp_path, ac
     operations.relay(
         signed, accounts[8], batch_size=3, dry_run=False, yes=True, echo=lambda *_: None
     )
+    assert escrow.registrar(registrar).released == 4 * 450 * UNIT
+
+
+def test_relay_refuses_a_file_signed_before_the_registrar_was_removed(program, tmp_path, accounts):
+    escrow, token, registrar, record = program
+    path = write_roster(
+        tmp_path / "r.csv", [[f"e-{n}", wallet(n), "1", "registration"] for n in range(3)]
+    )
+    signed = tmp_path / "signed.json"
+    operations.sign(path, registrar, signed, valid_days=10, echo=lambda *_: None)
+    escrow.removeRegistrar(registrar, sender=accounts[0])
+    escrow.setRegistrar(registrar, 5_000 * UNIT, record.program_end, sender=accounts[0])
+    with pytest.raises(RosterError) as caught:
+        operations.relay(signed, accounts[8], batch_size=10, dry_run=False, yes=True)
+    assert [(e.row, e.field) for e in caught.value.errors] == [
+        (2, "signature"),
+        (3, "signature"),
+        (4, "signature"),
+    ]
+    assert "signed in epoch 1" in str(caught.value) and "now in epoch 2" in str(caught.value)
+    assert all(token.balanceOf(wallet(n)) == 0 for n in range(3))
+
+
+def test_relay_reports_an_item_someone_paid_first_as_skipped(
+    program, tmp_path, accounts, monkeypatch
+):
+    """A watcher copies one signed item and sends it before the relayer's batch is mined:
+    the batch pays the others and the command names the skipped row."""
+    escrow, token, registrar, _ = program
+    path = write_roster(
+        tmp_path / "r.csv", [[f"f-{n}", wallet(n), "1", "registration"] for n in range(4)]
+    )
+    signed = tmp_path / "signed.json"
+    operations.sign(path, registrar, signed, valid_days=10, echo=lambda *_: None)
+    send = EscrowClient.send
+
+    def front_run_then_send(self, plan, *args, **kwargs):
+        escrow.attestBySig(plan.to_send[2].as_call_argument(), sender=accounts[7])
+        return send(self, plan, *args, **kwargs)
+
+    monkeypatch.setattr(EscrowClient, "send", front_run_then_send)
+    said = []
+    plan = operations.relay(
+        signed, accounts[8], batch_size=10, dry_run=False, yes=True, echo=said.append
+    )
+    assert plan.skipped_on_chain == [4]
+    assert "paid 3 in 1 transaction(s)" in said
+    assert "1 skipped by the escrow, paid meanwhile by another transaction: row(s) 4" in said
+    assert all(token.balanceOf(wallet(n)) == 450 * UNIT for n in range(4))
     assert escrow.registrar(registrar).released == 4 * 450 * UNIT
