@@ -29,8 +29,13 @@ def to_tokens(base_units: int, decimals: int) -> Decimal:
 
 
 def format_tokens(base_units: int, decimals: int, places: int = 2) -> str:
-    """``993850000000000000000000`` with 18 decimals reads ``993,850.00``."""
-    return f"{to_tokens(base_units, decimals):,.{places}f}"
+    """``993850000000000000000000`` with 18 decimals reads ``993,850.00``; never rounded:
+    ``12345678`` with 6 decimals reads ``12.345678``. At least `places` decimal places."""
+    exact = to_tokens(base_units, decimals)
+    text = f"{exact:,f}"
+    whole, _, fraction = text.partition(".")
+    fraction = fraction.rstrip("0").ljust(places, "0")
+    return f"{whole}.{fraction}" if fraction else whole
 
 
 def format_time(moment: int) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -16,6 +17,31 @@ from itgen_chain.exceptions import AmountError
 yes_option = click.option("--yes", is_flag=True, help="Do not ask before money moves.")
 dry_run_option = click.option(
     "--dry-run", is_flag=True, help="Print the plan and its cost; send nothing."
+)
+
+
+def parse_pattern(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """A regular expression, checked to compile."""
+    if value is None:
+        return None
+    try:
+        re.compile(value)
+    except re.error as error:
+        raise click.BadParameter(f"not a regular expression: {error}") from None
+    return value
+
+
+reference_pattern_option = click.option(
+    "--reference-pattern",
+    callback=parse_pattern,
+    help="A regular expression every normalised student_ref must match whole "
+    "(for programs that issue codes, e.g. 'ua-\\d{4}-\\d{5}').",
+)
+delimiter_option = click.option(
+    "--delimiter",
+    type=click.Choice([",", ";", "tab"]),
+    callback=lambda ctx, param, value: "\t" if value == "tab" else value,
+    help="The roster's column separator. Default: detected from the header.",
 )
 
 
@@ -59,6 +85,39 @@ class Connected:
 
     def amount(self, text: str) -> int:
         return to_base_units(text, self.decimals)
+
+    def tokens(self, base_units: int) -> str:
+        """Base units as exact tokens: ``12.345678``."""
+        from itgen_chain.amounts import format_tokens
+
+        return format_tokens(base_units, self.decimals)
+
+    def send(self, what: str, method: Any, *args: Any, sender: Any) -> Any:
+        """Simulates `method` with eth_call first; a revert becomes one line naming `what`
+        and the reason in words, and nothing is sent. Then sends it."""
+        self.check(what, method, *args, sender=sender)
+        return method(*args, sender=sender)
+
+    def check(self, what: str, method: Any, *args: Any, sender: Any) -> None:
+        """Raises ItgenError with the reason in words if `method` would revert."""
+        from itgen_chain.escrow import _is_connection_error
+        from itgen_chain.exceptions import ItgenError
+        from itgen_chain.indexer import escrow_abi
+        from itgen_chain.reverts import explain
+
+        try:
+            method.call(*args, sender=sender)
+        except Exception as error:  # ape's ContractLogicError and its custom errors
+            if _is_connection_error(error):
+                raise
+            abi = escrow_abi(self.escrow.contract_type) + escrow_abi(self.token.contract_type)
+            reason = explain(error, abi, self.decimals) or _first_line(error)
+            raise ItgenError(f"{what} would revert: {reason}; nothing was sent") from None
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip() or type(error).__name__
+    return text.splitlines()[0]
 
 
 def connect() -> Connected:

@@ -12,14 +12,21 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from itgen_chain.amounts import format_time, format_tokens
 from itgen_chain.attestations import Attestation, Milestone, SignedAttestation
 from itgen_chain.exceptions import ItgenError, NodeUnavailable, RosterError, RowError
 from itgen_chain.indexer import escrow_abi
 from itgen_chain.journal import Journal
+from itgen_chain.reverts import explain
 from itgen_chain.roster import RosterRow
 
 RPC_BATCH = 200
 PAID_CHUNK = 1_000
+# BNB Chain refuses any transaction above 2^24 gas (EIP-7825, BEP-652, mainnet since
+# 2026-04-28). A batch is cut so that its estimate stays under this share of the cap, and
+# its gas limit (estimate + 20%) under the cap itself.
+TX_GAS_CAP = 2**24
+BATCH_GAS_TARGET = int(TX_GAS_CAP * 0.8)
 
 
 @dataclass
@@ -63,14 +70,14 @@ def batched_calls(web3: Any, calls: Sequence[Any]) -> list[Any]:
 
 
 class EscrowClient:
-    def __init__(self, escrow: Any, token: Any, provider: Any) -> None:
+    def __init__(self, escrow: Any, token: Any, provider: Any, decimals: int = 18) -> None:
         self.escrow = escrow
         self.token = token
         self.provider = provider
+        self.decimals = decimals
         self.web3 = provider.web3
-        self.w3_escrow = self.web3.eth.contract(
-            escrow.address, abi=escrow_abi(escrow.contract_type)
-        )
+        self.abi = escrow_abi(escrow.contract_type)
+        self.w3_escrow = self.web3.eth.contract(escrow.address, abi=self.abi)
 
     # ------------------------------------------------------------------ planning
 
@@ -120,7 +127,12 @@ class EscrowClient:
         balance = self.token.balanceOf(self.escrow)
         if plan.total > balance:
             errors.append(
-                RowError(0, "total", f"{plan.total} base units needed, the escrow holds {balance}")
+                RowError(
+                    0,
+                    "total",
+                    f"{self._tokens(plan.total)} tokens needed, the escrow holds "
+                    f"{self._tokens(balance)}",
+                )
             )
         if errors:
             raise RosterError(path, sorted(errors, key=lambda e: e.row))
@@ -141,19 +153,36 @@ class EscrowClient:
         return paid
 
     def _check_registrars(self, spend: dict[str, int]) -> Iterator[RowError]:
+        if not spend:
+            return
         now = self.provider.get_block("latest").timestamp
+        # The program's state refuses the whole roster: one line, not a row.
+        if self.escrow.paused():
+            raise ItgenError(
+                "the program is paused: nothing is released until the admin resumes it; "
+                "nothing was sent"
+            )
+        if now > (end := self.escrow.programEnd()):
+            raise ItgenError(
+                f"the program ended at {format_time(end)}: nothing more is released; "
+                "nothing was sent"
+            )
         for registrar, total in spend.items():
             allowance, released, expiry, _, active = self.escrow.registrar(registrar)
             if not active:
                 yield RowError(0, "registrar", f"{registrar} is not an active registrar")
             elif now > expiry:
-                yield RowError(0, "registrar", f"{registrar} expired at {expiry}")
+                yield RowError(0, "registrar", f"{registrar} expired at {format_time(expiry)}")
             elif released + total > allowance:
                 yield RowError(
                     0,
                     "total",
-                    f"{total} base units exceed the remaining allowance {max(allowance - released, 0)} of {registrar}",
+                    f"{self._tokens(total)} tokens exceed the remaining allowance "
+                    f"{self._tokens(max(allowance - released, 0))} of {registrar}",
                 )
+
+    def _tokens(self, base_units: int) -> str:
+        return format_tokens(base_units, self.decimals)
 
     # ------------------------------------------------------------------ sending
 
@@ -162,14 +191,21 @@ class EscrowClient:
         settled = 0
         for entry in journal.unsettled():
             receipt = self._receipt(entry["hash"])
+            status = None
             if receipt is None:
                 nonce = self.web3.eth.get_transaction_count(entry["sender"])
                 if nonce <= entry["nonce"]:
-                    self._broadcast(bytes.fromhex(entry["raw"]))
-                    receipt = self._wait(entry["hash"], wait)
-            status = (
-                "mined" if receipt is not None and receipt["status"] == 1 else "dropped-or-failed"
-            )
+                    try:
+                        self._broadcast(bytes.fromhex(entry["raw"]))
+                    except RejectedTransaction as error:
+                        # Refused for good while its nonce is unused: it was never mined
+                        # and never will be; give it up and plan again from the chain.
+                        status = f"rejected: {error.reason}"
+                    else:
+                        receipt = self._wait(entry["hash"], wait)
+            if status is None:
+                mined = receipt is not None and receipt["status"] == 1
+                status = "mined" if mined else "dropped-or-failed"
             journal.append(event="settled", hash=entry["hash"], status=status)
             settled += 1
         return settled
@@ -187,11 +223,10 @@ class EscrowClient:
         """Simulates, journals, sends and waits for each batch in turn; returns tx hashes."""
         hashes = []
         method = self.escrow.attestBatchBySig if by_sig else self.escrow.attestBatch
-        for batch in plan.batches(batch_size):
+        for batch, gas in self.fit(plan, batch_size, by_sig, sender):
             arguments = [item.as_call_argument() for item in batch]
-            self.simulate(method, arguments, sender)
             nonce = self.web3.eth.get_transaction_count(sender.address, "pending")
-            fees: dict[str, Any] = {"nonce": nonce}
+            fees: dict[str, Any] = {"nonce": nonce, "gas": min(gas * 6 // 5, TX_GAS_CAP)}
             if legacy_gas:
                 fees.update(type=0, gas_price=self.web3.eth.gas_price)
             txn = method.as_transaction(arguments, sender=sender, **fees)
@@ -209,7 +244,14 @@ class EscrowClient:
                     for item in batch
                 ],
             )
-            self._broadcast(raw)
+            try:
+                self._broadcast(raw)
+            except RejectedTransaction as error:
+                journal.append(event="settled", hash=tx_hash, status=f"rejected: {error.reason}")
+                raise ItgenError(
+                    f"the node refused transaction {tx_hash}: {error.reason}; nothing of this "
+                    "batch was paid"
+                ) from None
             receipt = self._wait(tx_hash, 120)
             if receipt is None or receipt["status"] != 1:
                 raise ItgenError(
@@ -228,23 +270,59 @@ class EscrowClient:
         events = self.w3_escrow.events.AttestationSkipped().process_receipt(receipt, errors=DISCARD)
         return [event.args.index for event in events]
 
-    def simulate(self, method: Any, arguments: list, sender: Any) -> None:
-        """eth_call the batch first; a revert is explained in words, nothing is sent."""
+    def fit(
+        self, plan: Plan, batch_size: int, by_sig: bool, sender: Any
+    ) -> Iterator[tuple[list[Item], int]]:
+        """The plan's batches of at most `batch_size`, each cut in halves until its gas
+        estimate is under BATCH_GAS_TARGET, with that estimate. Each estimate simulates the
+        batch: a revert is explained in words and nothing is sent."""
+        function = (
+            self.w3_escrow.functions.attestBatchBySig
+            if by_sig
+            else self.w3_escrow.functions.attestBatch
+        )
+        queue = plan.batches(batch_size)
+        while queue:
+            batch = queue.pop(0)
+            arguments = [item.as_call_argument() for item in batch]
+            gas, refusal = self.estimate(function, arguments, sender)
+            if gas is not None and gas <= BATCH_GAS_TARGET:
+                yield batch, gas
+            elif len(batch) > 1:
+                half = len(batch) // 2
+                queue[0:0] = [batch[:half], batch[half:]]
+            else:
+                raise ItgenError(
+                    f"row {batch[0].row} would fail even alone ({refusal or f'{gas:,} gas'}); "
+                    "nothing was sent"
+                )
+
+    def estimate(self, function: Any, arguments: list, sender: Any) -> tuple[int | None, str]:
+        """The batch's gas through eth_estimateGas (which runs it), or None and the node's
+        words when it gives no reason of the escrow's, as when the batch would pass the
+        node's gas cap. A revert with the escrow's reason is explained in words and nothing
+        is sent."""
         try:
-            method.call(arguments, sender=sender)
-        except Exception as error:  # ape raises its ContractLogicError subclasses here
+            return function(arguments).estimate_gas({"from": sender.address}), ""
+        except Exception as error:  # web3's ContractLogicError, or the node's own refusal
             if _is_connection_error(error):
                 raise
-            raise ItgenError(f"the batch would revert, nothing was sent: {error}") from error
+            reason = explain(error, self.abi, self.decimals)
+            if reason is None:
+                return None, str(error).strip().splitlines()[0] if str(error).strip() else ""
+            raise ItgenError(f"the batch would revert: {reason}; nothing was sent") from None
 
     def _broadcast(self, raw: bytes) -> None:
+        """Sends signed bytes; "already known" is fine; a refusal raises RejectedTransaction."""
         try:
             self.web3.eth.send_raw_transaction(raw)
         except Exception as error:
+            if _is_connection_error(error):
+                raise
             text = str(error).lower()
             if "already known" in text or "nonce too low" in text or "already imported" in text:
                 return
-            raise
+            raise RejectedTransaction(str(error).strip().splitlines()[0]) from error
 
     def _receipt(self, tx_hash: str) -> Any:
         try:
@@ -261,6 +339,14 @@ class EscrowClient:
                 return receipt
             time.sleep(0.05)
         return None
+
+
+class RejectedTransaction(Exception):
+    """The node refused a signed transaction (not a lost connection)."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(reason)
 
 
 def _keccak(data: bytes) -> bytes:

@@ -28,7 +28,8 @@ class RowError(ItgenError):
 
     def __init__(self, row: int, field: str, reason: str) -> None:
         self.row, self.field, self.reason = row, field, reason
-        super().__init__(f"row {row}, {field}: {reason}")
+        # Row 0 is the roster as a whole (its total, the registrar, the program).
+        super().__init__(f"row {row}, {field}: {reason}" if row else f"{field}: {reason}")
 
 
 class RosterError(ItgenError):

@@ -9,11 +9,12 @@ from typing import Any
 
 import click
 
+from itgen_chain import signed_file
 from itgen_chain.amounts import format_tokens
-from itgen_chain.attestations import Attestation, Milestone, SignedAttestation, recover, signable
+from itgen_chain.attestations import SignedAttestation, signable
 from itgen_chain.cli import confirm_or_stop, connect
 from itgen_chain.escrow import EscrowClient, Plan, guard_node
-from itgen_chain.exceptions import ItgenError, RosterError, RowError
+from itgen_chain.exceptions import RosterError, RowError
 from itgen_chain.journal import Journal
 from itgen_chain.roster import parse_roster
 
@@ -38,20 +39,15 @@ def _dry_run(
 ) -> None:
     from ape import chain
 
-    batches = plan.batches(batch_size)
-    if not batches:
+    if not plan.to_send:
         echo("nothing to send")
         return
-    method = client.escrow.attestBatchBySig if by_sig else client.escrow.attestBatch
-    gas = sum(
-        method.estimate_gas_cost([i.as_call_argument() for i in b], sender=sender)
-        for b in batches[:1]
-    )
-    total_gas = gas * len(batches)
+    batches = list(client.fit(plan, batch_size, by_sig, sender))
+    total_gas = sum(gas for _, gas in batches)
     price = chain.provider.web3.eth.gas_price
     fee = chain.provider.network.ecosystem.fee_token_symbol
     echo(
-        f"dry run: about {total_gas:,} gas at {price / 1e9:.2f} gwei = "
+        f"dry run: {len(batches)} transaction(s), about {total_gas:,} gas at {price / 1e9:.2f} gwei = "
         f"{total_gas * price / 1e18:.6f} {fee}; nothing sent"
     )
 
@@ -77,12 +73,15 @@ def _run(
     @guard_node(resume)
     def run() -> Plan:
         conn = connect()
-        client = EscrowClient(conn.escrow, conn.token, chain.provider)
+        client = EscrowClient(conn.escrow, conn.token, chain.provider, conn.decimals)
         journal = Journal.for_run(
             chain.chain_id, conn.escrow.address, account.address, conn.deployment.salt_id
         )
         if settled := client.settle(journal):
             echo(f"settled {settled} transaction(s) left by an interrupted run")
+        if journal.torn:
+            lines = ", ".join(map(str, journal.torn))
+            echo(f"{journal.path}: line(s) {lines} torn by an interrupted write, ignored")
         plan = make_plan(conn, client)
         _describe(plan, conn.decimals, batch_size, echo)
         if dry_run:
@@ -116,11 +115,15 @@ def attest(
     dry_run: bool,
     yes: bool,
     echo: Any = click.echo,
+    pattern: str | None = None,
+    delimiter: str | None = None,
 ) -> Plan:
     """Validates ROSTER against the chain and pays it in batches as the registrar `account`."""
 
     def make_plan(conn: Any, client: EscrowClient) -> Plan:
-        rows, errors = parse_roster(path, conn.deployment.salt)
+        rows, errors = parse_roster(
+            path, conn.deployment.salt, pattern=pattern, delimiter=delimiter
+        )
         return client.plan(str(path), rows, account.address, errors=errors)
 
     return _run(
@@ -136,84 +139,58 @@ def attest(
     )
 
 
-def sign(path: Path, account: Any, out: Path, *, valid_days: int, echo: Any = click.echo) -> int:
-    """Signs every row of ROSTER (EIP-712) with the registrar's key into a file to hand over."""
+def sign(
+    path: Path,
+    account: Any,
+    out: Path,
+    *,
+    valid_days: int,
+    echo: Any = click.echo,
+    pattern: str | None = None,
+    delimiter: str | None = None,
+) -> int:
+    """Signs every unpaid row of ROSTER (EIP-712) with the registrar's key into a file to hand
+    over; rows already paid are left out and counted."""
     from ape import chain
 
     conn = connect()
-    rows, errors = parse_roster(path, conn.deployment.salt)
-    client = EscrowClient(conn.escrow, conn.token, chain.provider)
-    client.plan(str(path), rows, account.address, errors=errors)  # the checks a relayer will make
+    rows, errors = parse_roster(path, conn.deployment.salt, pattern=pattern, delimiter=delimiter)
+    client = EscrowClient(conn.escrow, conn.token, chain.provider, conn.decimals)
+    # The checks a relayer will make; rows already paid are not signed.
+    plan = client.plan(str(path), rows, account.address, errors=errors)
+    if plan.skipped:
+        echo(f"{len(plan.skipped)} row(s) already paid, not signed")
+    unpaid = {item.row for item in plan.to_send}
+    rows = [row for row in rows if row.row in unpaid]
     epoch = conn.escrow.registrar(account.address).epoch
     deadline = chain.pending_timestamp + valid_days * 86_400
-    entries = []
+    entries: list[tuple[int, SignedAttestation]] = []
     if hasattr(account, "set_autosign"):  # a keystore account: one passphrase, not one per row
         click.confirm(
             f"Sign {len(rows)} attestation(s) with {account.alias}?", abort=True, default=True
         )
         account.set_autosign(True)
+    from ape.logging import LogLevel, logger
+
     try:
-        with click.progressbar(rows, label="signing") as bar:
+        # An unlocked keystore account warns "Using cached key" on every signature: the
+        # one confirmation above is the user's; the row-by-row warnings are noise.
+        with logger.at_level(LogLevel.ERROR), click.progressbar(rows, label="signing") as bar:
             for row in bar:
                 message = signable(
                     row.attestation, epoch, deadline, chain.chain_id, conn.escrow.address
                 )
-                signature = account.sign_message(message)
+                signature = account.sign_message(message).encode_rsv()
                 entries.append(
-                    {
-                        "row": row.row,
-                        "studentId": "0x" + row.attestation.student_id.hex(),
-                        "payee": row.attestation.payee,
-                        "courseId": row.attestation.course_id,
-                        "milestone": row.attestation.milestone.name.lower(),
-                        "signature": "0x" + signature.encode_rsv().hex(),
-                    }
+                    (row.row, SignedAttestation(row.attestation, epoch, deadline, signature))
                 )
     finally:
         if hasattr(account, "set_autosign"):
             account.set_autosign(False)
-    document = {
-        "format": "itgen-chain/signed-attestations/1",
-        "chainId": chain.chain_id,
-        "escrow": conn.escrow.address,
-        "registrar": account.address,
-        "epoch": epoch,
-        "deadline": deadline,
-        "attestations": entries,
-    }
-    out.write_text(json.dumps(document, indent=1) + "\n")
+    content = signed_file.document(entries, account.address, chain.chain_id, conn.escrow.address)
+    out.write_text(json.dumps(content, indent=1) + "\n")
     echo(f"signed {len(entries)} attestation(s) valid until {deadline}; wrote {out}")
     return len(entries)
-
-
-def read_signed(path: Path, chain_id: int, escrow: str) -> list[tuple[int, SignedAttestation, str]]:
-    """Reads a signed file: each row, its signed attestation and the address it recovers to."""
-    document = json.loads(Path(path).read_text())
-    if document.get("chainId") != chain_id or document.get("escrow", "").lower() != escrow.lower():
-        raise ItgenError(
-            f"{path} was signed for chain {document.get('chainId')} escrow {document.get('escrow')}, "
-            f"not chain {chain_id} escrow {escrow}"
-        )
-    signed = []
-    for entry in document["attestations"]:
-        attestation = Attestation(
-            bytes.fromhex(entry["studentId"].removeprefix("0x")),
-            entry["payee"],
-            int(entry["courseId"]),
-            Milestone.parse(entry["milestone"]),
-        )
-        item = SignedAttestation(
-            attestation,
-            int(document.get("epoch", 0)),
-            int(document["deadline"]),
-            bytes.fromhex(entry["signature"].removeprefix("0x")),
-        )
-        try:
-            signer = recover(item, chain_id, escrow)
-        except ValueError as error:
-            signer = f"invalid: {error}"
-        signed.append((int(entry["row"]), item, signer))
-    return signed
 
 
 def relay(
@@ -232,13 +209,10 @@ def relay(
 
         from itgen_chain.roster import RosterRow
 
-        entries = read_signed(path, chain.chain_id, conn.escrow.address)
+        entries, errors = signed_file.read(path, chain.chain_id, conn.escrow.address)
         now = chain.provider.get_block("latest").timestamp
-        errors, signers, standings = [], {}, {}
+        signers, standings = {}, {}
         for row, item, signer in entries:
-            if signer.startswith("invalid"):
-                errors.append(RowError(row, "signature", signer))
-                continue
             if signer not in standings:
                 standings[signer] = conn.escrow.registrar(signer)
             standing = standings[signer]
@@ -259,7 +233,7 @@ def relay(
                 errors.append(RowError(row, "signature", f"expired at {item.deadline}"))
             signers[row] = signer
         if errors:
-            raise RosterError(str(path), errors)
+            raise RosterError(str(path), sorted(errors, key=lambda e: e.row))
         rows = [RosterRow(row, item.attestation) for row, item, _ in entries]
         signed = {row: item for row, item, _ in entries}
         return client.plan(str(path), rows, signers.__getitem__, signed)

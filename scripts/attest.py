@@ -13,7 +13,13 @@ from pathlib import Path
 import click
 from ape.cli import ConnectedProviderCommand, account_option, network_option
 
-from itgen_chain.cli import dry_run_option, reports_errors, yes_option
+from itgen_chain.cli import (
+    delimiter_option,
+    dry_run_option,
+    reference_pattern_option,
+    reports_errors,
+    yes_option,
+)
 
 
 @click.command(cls=ConnectedProviderCommand)
@@ -23,9 +29,28 @@ from itgen_chain.cli import dry_run_option, reports_errors, yes_option
 @click.option("--batch-size", type=click.IntRange(1, 500), default=100, show_default=True)
 @dry_run_option
 @yes_option
+@reference_pattern_option
+@delimiter_option
 @reports_errors
-def cli(network, account, roster: Path, batch_size: int, dry_run: bool, yes: bool) -> None:
+def cli(
+    network,
+    account,
+    roster: Path,
+    batch_size: int,
+    dry_run: bool,
+    yes: bool,
+    reference_pattern: str | None,
+    delimiter: str | None,
+) -> None:
     """Release the scholarships of ROSTER, signed by --account (a registrar)."""
     from itgen_chain import operations
 
-    operations.attest(roster, account, batch_size=batch_size, dry_run=dry_run, yes=yes)
+    operations.attest(
+        roster,
+        account,
+        batch_size=batch_size,
+        dry_run=dry_run,
+        yes=yes,
+        pattern=reference_pattern,
+        delimiter=delimiter,
+    )

@@ -25,14 +25,27 @@ from itgen_chain.cli import (
 @reports_errors
 def cli(network, account, dry_run, yes) -> None:
     """Reclaim the escrow's balance to the donor once the program has ended."""
+    from ape import chain
+
+    from itgen_chain.amounts import format_time
     from itgen_chain.cli import connect
+    from itgen_chain.exceptions import ItgenError
 
     conn = connect()
     balance = conn.escrow.budget()
-    click.echo(f"reclaim {balance / 10**conn.decimals:,.2f} tokens to donor {conn.escrow.donor()}")
+    end = conn.escrow.programEnd()
+    if chain.pending_timestamp <= end:
+        raise ItgenError(
+            f"the program runs until {format_time(end)}: close it after that; nothing was sent"
+        )
+    if balance == 0:
+        raise ItgenError("the escrow holds nothing: already closed? Nothing was sent")
+    click.echo(f"reclaim {conn.tokens(balance)} tokens to donor {conn.escrow.donor()}")
+    conn.check("closing", conn.escrow.reclaim, sender=account)
     if dry_run:
         gas = conn.escrow.reclaim.estimate_gas_cost(sender=account)
         click.echo(f"dry run: {describe_cost(gas)}; nothing sent")
         return
     confirm_or_stop("Reclaim?", yes)
     conn.escrow.reclaim(sender=account)
+    click.echo(f"returned {conn.tokens(balance)} tokens to the donor")

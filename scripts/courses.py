@@ -19,7 +19,7 @@ def cli() -> None:
 @cli.command(name="set", cls=ConnectedProviderCommand)
 @network_option()
 @account_option()
-@click.argument("course", type=click.IntRange(0))
+@click.argument("course", type=click.IntRange(0, 2**256 - 1))
 @click.option("--registration", callback=parse_amount, required=True)
 @click.option("--completion", callback=parse_amount, default="0", show_default=True)
 @yes_option
@@ -31,9 +31,8 @@ def set_course(network, account, course, registration, completion, yes) -> None:
     conn = connect()
     click.echo(f"course {course}: {registration} on registration, {completion} on completion")
     confirm_or_stop("Set?", yes)
-    conn.escrow.setCourse(
-        course, conn.amount(registration), conn.amount(completion), True, sender=account
-    )
+    arguments = (course, conn.amount(registration), conn.amount(completion), True)
+    conn.send(f"setting course {course}", conn.escrow.setCourse, *arguments, sender=account)
 
 
 cli.add_command(set_course, name="add")
@@ -43,7 +42,7 @@ cli.add_command(set_course, name="update")
 @cli.command(cls=ConnectedProviderCommand)
 @network_option()
 @account_option()
-@click.argument("course", type=click.IntRange(0))
+@click.argument("course", type=click.IntRange(0, 2**256 - 1))
 @yes_option
 @reports_errors
 def deactivate(network, account, course, yes) -> None:
@@ -53,7 +52,8 @@ def deactivate(network, account, course, yes) -> None:
     conn = connect()
     registration, completion, _ = conn.escrow.course(course)
     confirm_or_stop(f"Deactivate course {course}?", yes)
-    conn.escrow.setCourse(course, registration, completion, False, sender=account)
+    arguments = (course, registration, completion, False)
+    conn.send(f"deactivating course {course}", conn.escrow.setCourse, *arguments, sender=account)
 
 
 @cli.command(name="list", cls=ConnectedProviderCommand)
@@ -65,10 +65,9 @@ def list_courses(network) -> None:
 
     conn = connect()
     logs = conn.escrow.CourseSet.query("event_arguments", start_block=conn.deployment.block)
-    unit = 10**conn.decimals
     for course in sorted(set(args["courseId"] for args in logs["event_arguments"])):
         registration, completion, active = conn.escrow.course(course)
         click.echo(
-            f"course {course:>5}  registration {registration / unit:>10,.2f}  "
-            f"completion {completion / unit:>10,.2f}  {'active' if active else 'inactive'}"
+            f"course {course:>5}  registration {conn.tokens(registration):>14}  "
+            f"completion {conn.tokens(completion):>14}  {'active' if active else 'inactive'}"
         )

@@ -28,24 +28,37 @@ from itgen_chain.cli import (
 def cli(network, account, amount: str, dry_run: bool, yes: bool) -> None:
     """Move AMOUNT tokens (as people say it: 1000000, 12.5) into the escrow."""
     from itgen_chain.cli import connect
+    from itgen_chain.exceptions import ItgenError
 
     conn = connect()
     value = conn.amount(amount)
+    if value == 0:
+        raise ItgenError("the amount is zero; nothing was sent")
     click.echo(
-        f"fund {amount} tokens ({value} base units) from {account.address} into {conn.escrow.address}"
+        f"fund {conn.tokens(value)} tokens ({value} base units) from {account.address} "
+        f"into {conn.escrow.address}"
     )
-    needs_approval = conn.token.allowance(account, conn.escrow) < value
+    held = conn.token.balanceOf(account)
+    if held < value:
+        raise ItgenError(
+            f"{account.address} holds {conn.tokens(held)} tokens, {conn.tokens(value)} are "
+            "needed; nothing was sent"
+        )
+    # Tether-style tokens refuse to change a non-zero allowance to another non-zero one
+    # ("reset to 0 first"): a leftover allowance is set to zero before the new one.
+    allowance = conn.token.allowance(account, conn.escrow)
+    approvals = [] if allowance >= value else ([0, value] if allowance else [value])
     if dry_run:
-        gas = (
-            conn.token.approve.estimate_gas_cost(conn.escrow, value, sender=account)
-            if needs_approval
-            else 0
+        gas = sum(
+            conn.token.approve.estimate_gas_cost(conn.escrow, 0, sender=account) for _ in approvals
         )
         # fund's own gas cannot be estimated before the approval exists; 90,000 covers it
-        click.echo(f"dry run: {describe_cost(gas + 90_000, 1 + needs_approval)}; nothing sent")
+        transactions = len(approvals) + 1
+        click.echo(f"dry run: {describe_cost(gas + 90_000, transactions)}; nothing sent")
         return
     confirm_or_stop("Fund?", yes)
-    if needs_approval:
-        conn.token.approve(conn.escrow, value, sender=account)
-    conn.escrow.fund(value, sender=account)
-    click.echo(f"escrow budget now {conn.escrow.budget() / 10**conn.decimals:,.2f} tokens")
+    for approval in approvals:
+        what = f"approving {conn.tokens(approval)} tokens"
+        conn.send(what, conn.token.approve, conn.escrow, approval, sender=account)
+    conn.send("funding", conn.escrow.fund, value, sender=account)
+    click.echo(f"escrow budget now {conn.tokens(conn.escrow.budget())} tokens")

@@ -19,10 +19,16 @@ from itgen_chain.cli import reports_errors
 def cli(network, account, state) -> None:
     """on: stop all releases now. off: resume them."""
     from itgen_chain.cli import connect
+    from itgen_chain.exceptions import ItgenError
 
     conn = connect()
+    paused = conn.escrow.paused()
+    if paused == (state == "on"):
+        raise ItgenError(
+            f"releases are already {'paused' if paused else 'running'}; nothing was sent"
+        )
     if state == "on":
-        conn.escrow.pause(sender=account)
+        conn.send("pausing", conn.escrow.pause, sender=account)
     else:
-        conn.escrow.unpause(sender=account)
+        conn.send("resuming", conn.escrow.unpause, sender=account)
     click.echo(f"releases {'paused' if conn.escrow.paused() else 'running'}")

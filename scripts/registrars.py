@@ -43,7 +43,10 @@ def set_registrar(network, account, registrar, allowance, expiry, yes) -> None:
         raise RegistrarExpiryError(expiry, program_end)
     click.echo(f"registrar {registrar}: allowance {allowance} tokens, expiry {expiry}")
     confirm_or_stop("Set?", yes)
-    conn.escrow.setRegistrar(registrar, conn.amount(allowance), expiry, sender=account)
+    arguments = (registrar, conn.amount(allowance), expiry)
+    conn.send(
+        f"setting registrar {registrar}", conn.escrow.setRegistrar, *arguments, sender=account
+    )
 
 
 cli.add_command(set_registrar, name="add")
@@ -61,7 +64,8 @@ def remove(network, account, registrar, yes) -> None:
 
     conn = connect()
     confirm_or_stop(f"Remove registrar {registrar}?", yes)
-    conn.escrow.removeRegistrar(registrar, sender=account)
+    what = f"removing registrar {registrar}"
+    conn.send(what, conn.escrow.removeRegistrar, registrar, sender=account)
 
 
 @cli.command(name="list", cls=ConnectedProviderCommand)
@@ -77,9 +81,9 @@ def list_registrars(network, registrars) -> None:
         logs = conn.escrow.RegistrarSet.query("event_arguments", start_block=conn.deployment.block)
         registrars = sorted(set(args["registrar"] for args in logs["event_arguments"]))
     for address in registrars:
-        allowance, released, expiry, _, active = conn.escrow.registrar(address)
-        unit = 10**conn.decimals
+        allowance, released, expiry, epoch, active = conn.escrow.registrar(address)
         click.echo(
-            f"{address}  allowance {allowance / unit:>14,.2f}  released {released / unit:>14,.2f}  "
-            f"expiry {expiry}  {'active' if active else 'removed'}"
+            f"{address}  allowance {conn.tokens(allowance):>16}  released "
+            f"{conn.tokens(released):>16}  expiry {expiry}  epoch {epoch}  "
+            f"{'active' if active else 'removed'}"
         )

@@ -1,13 +1,15 @@
 #!/bin/sh
 # Register every solc-js build in node_modules with py-solc-x (and so ape-solidity):
 # for each package that is solc-js (`solc`, or an alias such as `solc-0.8.20`), write a
-# `solc-v<version>` launcher into py-solc-x's folder (SOLCX_BINARY_PATH or ~/.solcx).
+# `solc-v<version>` launcher into py-solc-x's folder: SOLCX_BINARY_PATH, or this checkout's
+# own .venv/solcx (the ape-offline-solc plugin points py-solc-x there), so that checkouts
+# never share, or break, each other's launchers.
 # The default build also becomes the virtual environment's `solc`, for slither.
 # Quiet and quick when everything is already in place.
 set -eu
 here=$(cd "$(dirname "$0")/.." && pwd)
 node=$(command -v node) || { echo "register-solc: node not found on PATH" >&2; exit 1; }
-folder=${SOLCX_BINARY_PATH:-$HOME/.solcx}
+folder=${SOLCX_BINARY_PATH:-$here/.venv/solcx}
 mkdir -p "$folder"
 
 write_launcher() { # target package-dir

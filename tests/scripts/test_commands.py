@@ -42,6 +42,7 @@ def node(tmp_path):
             "10",
             "--block-base-fee-per-gas",
             "0",
+            "--enable-tx-gas-limit",  # BNB Chain's 2^24 cap per transaction (EIP-7825)
         ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -183,7 +184,7 @@ def test_a_whole_program_through_the_commands(node, tmp_path):
         and "active" in listing.stdout
     )
     added = next(line for line in listing.stdout.splitlines() if line.startswith(wallet(998)))
-    assert added.endswith("expiry 1893456000  active")  # the program end, 2030-01-01
+    assert added.endswith("expiry 1893456000  epoch 1  active")  # the program end, 2030-01-01
     courses = node("courses", "list").stdout.splitlines()
     assert any(
         "course     1" in line and "450.00" in line and "12.50" in line and " active" in line
@@ -252,7 +253,7 @@ def test_a_whole_program_through_the_commands(node, tmp_path):
     node("sign", str(done), "--out", str(signed), "--account", "TEST::2")
     assert "c-1" not in signed.read_text()
     forged = json.loads(signed.read_text())
-    forged["attestations"][3]["payee"] = wallet(99)
+    forged["attestations"][3]["message"]["payee"] = wallet(99)
     (tmp_path / "forged.json").write_text(json.dumps(forged))
     refused = node(
         "relay", str(tmp_path / "forged.json"), "--account", "TEST::5", "--yes", check=False
@@ -386,3 +387,126 @@ def test_deploy_takes_a_guardian_a_latest_end_and_an_admin_delay(node):
     record = deployment("ethereum")
     assert (record["pauser"], record["admin_delay"]) == (guardian, 5 * 86_400)
     assert record["latest_program_end"] == 1_909_008_000  # 2030-06-30
+
+
+def refusal(result) -> str:
+    """The one line a refused command prints; asserts exit code 1 and no traceback."""
+    said = (result.stdout + result.stderr).strip()
+    assert result.returncode == 1, said
+    assert "Traceback" not in said, said
+    errors = [line for line in said.splitlines() if line.startswith("Error: ")]
+    assert len(errors) == 1, said
+    return errors[0]
+
+
+def escrow_state(ape, record) -> tuple[int, int]:
+    """The escrow's balance and the admin's nonce: unchanged when nothing was sent."""
+    web3 = web3_for(ape.port)
+    admin = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266"
+    return balance(ape, record["token"], record["escrow"]), web3.eth.get_transaction_count(admin)
+
+
+@pytest.mark.timeout(600)
+def test_refusals_are_one_line_with_the_reason_and_send_nothing(node, tmp_path):
+    record = setup_program(node)
+    admin = ("--account", "TEST::0", "--yes")
+    before = escrow_state(node, record)
+    assert refusal(node("pause", "off", *admin[:2], check=False)) == (
+        "Error: releases are already running; nothing was sent"
+    )
+    assert "the program runs until 2030-01-01 00:00:00 UTC" in refusal(
+        node("close", *admin, check=False)
+    )
+    assert escrow_state(node, record) == before
+    node("pause", "on", *admin[:2])
+    assert refusal(node("pause", "on", *admin[:2], check=False)) == (
+        "Error: releases are already paused; nothing was sent"
+    )
+    roster = write_roster(tmp_path / "r.csv", [["p-1", wallet(1), "1", "registration"]])
+    paused = node("attest", str(roster), "--account", "TEST::2", "--yes", check=False)
+    assert paused.returncode == 1 and "the program is paused" in paused.stdout + paused.stderr
+    assert "custom error" not in paused.stdout + paused.stderr
+    stranger = node("pause", "off", "--account", "TEST::7", check=False)
+    assert "does not hold the role this needs" in refusal(stranger)
+    node("pause", "off", *admin[:2])
+
+    web3 = web3_for(node.port)  # past the program end, 2030-01-01
+    web3.provider.make_request("evm_setNextBlockTimestamp", [1_893_456_000 + 60])
+    web3.provider.make_request("evm_mine", [])
+    ended = node("attest", str(roster), "--account", "TEST::2", "--yes", check=False)
+    assert "the program ended at 2030-01-01 00:00:00 UTC" in ended.stdout + ended.stderr
+    assert "expired" not in ended.stdout + ended.stderr
+    node("close", *admin)
+    assert refusal(node("close", *admin, check=False)) == (
+        "Error: the escrow holds nothing: already closed? Nothing was sent"
+    )
+
+
+@pytest.mark.timeout(600)
+def test_a_batch_size_past_the_gas_cap_is_cut_to_fit(node, tmp_path):
+    """anvil enforces BNB Chain's 2^24 gas per transaction here: 400 registrations in one
+    batch would need about 21 million."""
+    record = setup_program(node, funds="400000")
+    roster = write_roster(
+        tmp_path / "big.csv", [[f"g-{n}", wallet(n), "1", "registration"] for n in range(400)]
+    )
+    dry = node("attest", str(roster), "--account", "TEST::2", "--batch-size", "500", "--dry-run")
+    assert "dry run: 2 transaction(s)" in dry.stdout
+    node("attest", str(roster), "--account", "TEST::2", "--batch-size", "500", "--yes")
+    assert balance(node, record["token"], wallet(399)) == 450 * 10**18
+    web3 = web3_for(node.port)
+    head = web3.eth.block_number
+    gas = [
+        web3.eth.get_transaction_receipt(tx)["gasUsed"]
+        for n in range(head - 1, head + 1)
+        for tx in web3.eth.get_block(n)["transactions"]
+    ]
+    assert len(gas) == 2 and all(used < 2**24 for used in gas)
+
+
+def deploy_usdt_like(ape) -> str:
+    """The USDT-like mock (6 decimals, no return value, approve only from or to zero)."""
+    artifact = json.loads((ROOT / ".build" / "__local__.json").read_text())
+    bytecode = artifact["contractTypes"]["UsdtLike"]["deploymentBytecode"]["bytecode"]
+    web3 = web3_for(ape.port)
+    tx = web3.eth.send_transaction({"from": DONOR, "data": bytecode})
+    return web3.eth.wait_for_transaction_receipt(tx)["contractAddress"]
+
+
+@pytest.mark.timeout(600)
+def test_fund_with_a_usdt_like_token_works_in_every_allowance_state(node):
+    token = deploy_usdt_like(node)
+    admin = ("--account", "TEST::0", "--yes")
+    node(
+        "deploy",
+        "--token",
+        token,
+        "--donor",
+        DONOR,
+        "--program-end",
+        "2030-01-01",
+        "--force",
+        *admin,
+    )
+    record = deployment()
+    web3 = web3_for(node.port)
+    token_call(web3, token, "mint(address,uint256)", DONOR, 1_000 * 10**6, sender=DONOR)
+    donor = ("--account", "TEST::1", "--yes")
+    poor = node("fund", "5000", *donor, check=False)
+    assert refusal(poor) == (
+        f"Error: {DONOR} holds 1,000.00 tokens, 5,000.00 are needed; nothing was sent"
+    )
+    # A leftover allowance, as a fund that reverted for lack of balance leaves it.
+    token_call(web3, token, "approve(address,uint256)", record["escrow"], 7 * 10**6, sender=DONOR)
+    dry = node("fund", "12.345678", "--account", "TEST::1", "--dry-run")
+    assert "dry run: 3 transaction(s)" in dry.stdout  # approve 0, approve, fund
+    node("fund", "12.345678", *donor)
+    assert balance(node, token, record["escrow"]) == 12_345_678
+    node("fund", "100", *donor)  # allowance spent to zero: one approval
+    token_call(web3, token, "approve(address,uint256)", record["escrow"], 0, sender=DONOR)
+    token_call(web3, token, "approve(address,uint256)", record["escrow"], 500 * 10**6, sender=DONOR)
+    node("fund", "200", *donor)  # enough allowance left: no approval at all
+    assert balance(node, token, record["escrow"]) == 312_345_678
+    node("courses", "set", "1", "--registration", "12.345678", *admin)
+    listing = node("courses", "list").stdout
+    assert "12.345678" in listing

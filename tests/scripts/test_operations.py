@@ -167,7 +167,7 @@ def test_relay_rejects_a_file_with_one_forged_signature(program, tmp_path, accou
     signed = tmp_path / "signed.json"
     operations.sign(path, registrar, signed, valid_days=10, echo=lambda *_: None)
     document = json.loads(signed.read_text())
-    document["attestations"][2]["payee"] = accounts[7].address  # redirected to a thief
+    document["attestations"][2]["message"]["payee"] = accounts[7].address  # redirected to a thief
     signed.write_text(json.dumps(document))
     with pytest.raises(RosterError) as caught:
         operations.relay(signed, accounts[8], batch_size=10, dry_run=False, yes=True)
@@ -236,3 +236,143 @@ def test_relay_reports_an_item_someone_paid_first_as_skipped(
     assert "1 skipped by the escrow, paid meanwhile by another transaction: row(s) 4" in said
     assert all(token.balanceOf(wallet(n)) == 450 * UNIT for n in range(4))
     assert escrow.registrar(registrar).released == 4 * 450 * UNIT
+
+
+def signed_document(program, tmp_path, rows: int = 3):
+    escrow, token, registrar, _ = program
+    path = write_roster(
+        tmp_path / "r.csv", [[f"s-{n}", wallet(n), "1", "registration"] for n in range(rows)]
+    )
+    signed = tmp_path / "signed.json"
+    operations.sign(path, registrar, signed, valid_days=10, echo=lambda *_: None)
+    return signed, json.loads(signed.read_text())
+
+
+def test_the_signed_file_is_typed_data_any_eip712_tool_verifies(program, tmp_path):
+    from eth_account import Account
+    from eth_account.messages import encode_typed_data
+
+    _, _, registrar, _ = program
+    _, document = signed_document(program, tmp_path)
+    for entry in document["attestations"]:
+        typed = {key: document[key] for key in ("types", "primaryType", "domain")}
+        message = encode_typed_data(full_message={**typed, "message": entry["message"]})
+        assert Account.recover_message(message, signature=entry["signature"]) == registrar.address
+        assert entry["message"]["milestone"] == 0
+
+
+@pytest.mark.parametrize("v", [0, 1, 35, 36])
+def test_relay_refuses_a_signature_v_the_escrow_refuses(program, tmp_path, accounts, v):
+    escrow, token, _, _ = program
+    signed, document = signed_document(program, tmp_path)
+    signature = bytes.fromhex(document["attestations"][1]["signature"][2:])
+    document["attestations"][1]["signature"] = "0x" + (signature[:64] + bytes([v])).hex()
+    signed.write_text(json.dumps(document))
+    with pytest.raises(RosterError) as caught:
+        operations.relay(signed, accounts[8], batch_size=10, dry_run=False, yes=True)
+    assert [(e.row, e.field) for e in caught.value.errors] == [(3, "signature")]
+    assert "27 or 28" in str(caught.value)
+    assert token.balanceOf(wallet(0)) == 0
+
+
+def test_relay_refuses_repeated_rows_and_students_and_takes_numeric_milestones(
+    program, tmp_path, accounts
+):
+    escrow, token, _, _ = program
+    signed, document = signed_document(program, tmp_path)
+    entries = document["attestations"]
+    document["attestations"] = [*entries, dict(entries[0]), {**entries[1], "row": 99}]
+    signed.write_text(json.dumps(document))
+    with pytest.raises(RosterError) as caught:
+        operations.relay(signed, accounts[8], batch_size=10, dry_run=False, yes=True)
+    assert [(e.row, e.field) for e in caught.value.errors] == [(2, "row"), (99, "message")]
+    document["attestations"] = entries  # numeric milestones, as signed: paid
+    signed.write_text(json.dumps(document))
+    operations.relay(signed, accounts[8], batch_size=10, dry_run=False, yes=True, echo=print)
+    assert token.balanceOf(wallet(2)) == 450 * UNIT
+
+
+def test_sign_leaves_out_rows_already_paid_and_says_how_many(program, tmp_path):
+    escrow, token, registrar, _ = program
+    path = write_roster(
+        tmp_path / "r.csv", [[f"k-{n}", wallet(n), "1", "registration"] for n in range(4)]
+    )
+    operations.attest(path, registrar, batch_size=2, dry_run=False, yes=True, echo=lambda *_: None)
+    more = write_roster(
+        tmp_path / "more.csv", [[f"k-{n}", wallet(n), "1", "registration"] for n in range(6)]
+    )
+    said = []
+    count = operations.sign(more, registrar, tmp_path / "s.json", valid_days=5, echo=said.append)
+    assert count == 2 and "4 row(s) already paid, not signed" in said
+
+
+def test_a_torn_last_journal_line_is_reported_and_ignored(program, tmp_path):
+    escrow, token, registrar, record = program
+    path = write_roster(
+        tmp_path / "r.csv", [[f"t-{n}", wallet(n), "1", "registration"] for n in range(3)]
+    )
+    journal = Journal.for_run(
+        escrow.provider.chain_id, escrow.address, registrar.address, record.salt_id
+    )
+    journal.append(event="settled", hash="0x01", status="mined")
+    with journal.path.open("a") as handle:
+        handle.write('{"event": "sending", "hash": "0xab", "no')  # killed mid-write
+    said = []
+    operations.attest(path, registrar, batch_size=2, dry_run=False, yes=True, echo=said.append)
+    assert any("line(s) 2 torn by an interrupted write, ignored" in line for line in said)
+    assert [token.balanceOf(wallet(n)) for n in range(3)] == [450 * UNIT] * 3
+    assert all(json.loads(line) for line in journal.path.read_text().splitlines()[2:])
+
+
+def test_a_journalled_transaction_the_node_refuses_does_not_wedge_later_runs(
+    program, tmp_path, accounts, chain
+):
+    """The node refuses the journalled bytes for good (here: more value than the sender
+    holds) while their nonce is unused: the run records them as rejected and pays."""
+    from eth_account import Account
+    from eth_utils import keccak
+
+    escrow, token, registrar, record = program
+    path = write_roster(
+        tmp_path / "r.csv", [[f"w-{n}", wallet(n), "1", "registration"] for n in range(4)]
+    )
+    journal = Journal.for_run(chain.chain_id, escrow.address, registrar.address, record.salt_id)
+    nonce = chain.provider.web3.eth.get_transaction_count(registrar.address)
+    refused = {"to": accounts[9].address, "value": 10**30, "gas": 21_000, "gasPrice": 10**9,
+               "nonce": nonce, "chainId": chain.chain_id, "data": "0x"}  # fmt: skip
+    raw = Account.sign_transaction(refused, registrar.private_key).raw_transaction
+    journal.append(
+        event="sending", hash="0x" + keccak(raw).hex(), nonce=nonce, sender=registrar.address,
+        raw=raw.hex(), items=[],
+    )  # fmt: skip
+    for _ in range(2):  # the second run finds nothing left to settle
+        operations.attest(path, registrar, batch_size=3, dry_run=False, yes=True, echo=print)
+    assert [token.balanceOf(wallet(n)) for n in range(4)] == [450 * UNIT] * 4
+    assert journal.unsettled() == []
+    assert any('"rejected: ' in line for line in journal.path.read_text().splitlines())
+
+
+def test_a_keystore_registrar_confirms_once_and_sees_no_warning_per_row(
+    program, tmp_path, accounts, monkeypatch, capfd
+):
+    """A registrar's real key lives in ape's encrypted keystore."""
+    import click
+    from ape_accounts import import_account_from_private_key
+
+    escrow, token, registrar, record = program
+    alias = f"itgen-test-{registrar.address[2:8].lower()}"
+    keystore = import_account_from_private_key(alias, "a passphrase", registrar.private_key)
+    try:
+        monkeypatch.setenv(f"APE_ACCOUNTS_{alias}_PASSPHRASE", "a passphrase")
+        asked = []
+        monkeypatch.setattr(click, "confirm", lambda text, **kw: asked.append(text) or True)
+        path = write_roster(
+            tmp_path / "r.csv", [[f"ks-{n}", wallet(n), "1", "registration"] for n in range(6)]
+        )
+        capfd.readouterr()
+        count = operations.sign(path, keystore, tmp_path / "s.json", valid_days=5, echo=print)
+        said = capfd.readouterr()
+        assert count == 6 and asked == [f"Sign 6 attestation(s) with {alias}?"]
+        assert "Using cached key" not in said.out + said.err
+    finally:
+        keystore.keyfile_path.unlink()

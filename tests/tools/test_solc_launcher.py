@@ -135,3 +135,23 @@ def test_an_option_without_its_value_is_an_error(flag):
     result = run_solc("--standard-json", flag)
     assert result.returncode == 1
     assert f"option {flag} needs a value" in result.stderr
+
+
+def test_launchers_live_in_this_checkouts_virtual_environment():
+    import os
+    import sys
+
+    assert Path(os.environ["SOLCX_BINARY_PATH"]) == Path(sys.prefix) / "solcx"
+    assert (Path(sys.prefix) / "solcx" / "solc-v0.8.28").exists()
+
+
+def test_a_launcher_of_a_deleted_checkout_is_reported_with_the_repair(tmp_path):
+    from ape_offline_solc import SolcLauncherBroken, check_launchers
+
+    launcher = tmp_path / "solc-v0.8.28"
+    launcher.write_text(
+        "#!/bin/sh\n# solc over solc-js, written by itgen-chain's tools/register-solc.sh\n"
+        "SOLCJS_PACKAGE='/gone/node_modules/solc' exec '/usr/bin/node' '/gone/tools/solc.js' \"$@\"\n"
+    )
+    with pytest.raises(SolcLauncherBroken, match="make setup"):
+        check_launchers(tmp_path)
