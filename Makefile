@@ -9,13 +9,14 @@ export PATH := $(BIN):$(CURDIR)/node_modules/.bin:$(PATH)
 export PYTHONDONTWRITEBYTECODE := 1
 NETWORK ?= ethereum:local:foundry
 
-.PHONY: help setup compile test test-contracts lint slither demo bench property-slow clean
+.PHONY: help setup compile package-contracts test test-contracts lint slither demo bench property-slow clean
 
 help:
 	@echo "make demo   - set up, then run the whole program on a local chain (anvil)"
 	@echo "make test   - set up, then run the test suite"
 	@echo "make bench  - gas and indexing benchmarks, written to bench/"
-	@echo "make slither, make lint, make property-slow, make clean"
+	@echo "make package-contracts (after changing contracts/), make slither, make lint,"
+	@echo "make property-slow, make clean"
 
 ## Set-up: each step runs only when its inputs changed.
 setup: $(VENV)/.installed node_modules/.installed
@@ -35,9 +36,14 @@ node_modules/.installed: package.json package-lock.json
 compile: setup
 	ape compile
 
+# Ship the compiled escrow inside the package (itgen_chain/data): run after changing
+# contracts/, and commit the result; a test fails while the package lags the source.
+package-contracts: compile
+	$(BIN)/python tools/package_contracts.py
+
 lint: setup
-	ruff check itgen_chain scripts tests plugins
-	ruff format --check itgen_chain scripts tests plugins
+	ruff check itgen_chain scripts tests plugins tools
+	ruff format --check itgen_chain scripts tests plugins tools
 
 slither: setup
 	slither contracts --solc-standard-json --solc $(BIN)/solc \

@@ -11,24 +11,34 @@ from itgen_chain import audit
 from itgen_chain.amounts import format_tokens
 
 
-def run_audit(db: Path, out: Path, roster_path: Path | None = None, echo: Any = click.echo):
+def run_audit(
+    db: Path,
+    out: Path,
+    roster_path: Path | None = None,
+    echo: Any = click.echo,
+    escrow: str | None = None,
+):
     from ape import chain
 
-    from itgen_chain import deployments
-    from itgen_chain.cli import connect
+    from itgen_chain.program import connect
     from itgen_chain.roster import read_roster
+    from itgen_chain.verification import compare
 
-    conn = connect()
+    conn = connect(escrow)
     events_meta = audit.load_events(db)[1]
     block = int(events_meta["checkpoint"])
     balance = conn.token.balanceOf(conn.escrow, block_id=block)
     roster = None
     if roster_path is not None:
-        rows = read_roster(roster_path, deployments.current(chain.provider).salt)
+        rows = read_roster(roster_path, conn.deployment.salt)
         roster = [(r.row, r.attestation.student_id, int(r.attestation.milestone)) for r in rows]
     report = audit.build(db, balance, conn.decimals, chain.chain_id, conn.token.symbol(), roster)
+    code = bytes(chain.provider.web3.eth.get_code(conn.escrow.address))
+    verdict = compare(conn.escrow.address, code)
+    report["code_verification"] = {"match": verdict.match, "detail": verdict.detail}
     paths = audit.write(report, out)
     summary(report, echo)
+    echo(f"code: {verdict}")
     return report, paths
 
 

@@ -19,7 +19,7 @@ from typing import Any
 import click
 from eth_utils import keccak, to_checksum_address
 
-from itgen_chain import operations
+from itgen_chain import compiled, operations
 from itgen_chain.amounts import format_tokens
 from itgen_chain.attestations import Attestation, Milestone
 
@@ -82,7 +82,7 @@ def run(out: Path, echo: Any = click.echo) -> dict[str, Any]:
     token = project.BscUsdLike.deploy(sender=admin)
     end = chain.pending_timestamp + 270 * DAY
     record = deploy(admin, Terms(token.address, donor.address, admin.address, end), force=True)
-    escrow = project.ScholarshipEscrow.at(record.escrow)
+    escrow = chain.contracts.instance_at(record.escrow, contract_type=compiled.escrow_type())
 
     echo("2. the donor funds 1,000,000 USDT")
     token.mint(donor, 1_000_000 * UNIT, sender=donor)
@@ -163,9 +163,7 @@ def run(out: Path, echo: Any = click.echo) -> dict[str, Any]:
     db = out / "index.sqlite"
     if db.exists():
         db.unlink()
-    indexer = for_deployment(
-        record, chain.provider, escrow_abi(project.ScholarshipEscrow.contract_type), db
-    )
+    indexer = for_deployment(record, chain.provider, escrow_abi(compiled.escrow_type()), db)
     added = indexer.run()
     echo(f"   indexed {added:,} events")
     report, paths = run_audit(db, out / "audit", echo=echo)

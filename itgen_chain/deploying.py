@@ -5,10 +5,9 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-from itgen_chain import deployments
+from itgen_chain import compiled, deployments
 from itgen_chain.exceptions import DeploymentError
 
 # Two steps, this far apart, to hand the admin role to another address (a stolen admin key
@@ -49,40 +48,11 @@ class Terms:
         )
 
 
-def standard_json_input() -> dict[str, Any]:
-    """The solc standard-JSON input a block explorer needs to verify ScholarshipEscrow."""
-    from ape import project
-
-    manifest = json.loads((Path(project.path) / ".build" / "__local__.json").read_text())
-    settings = dict(manifest["compilers"][0]["settings"])
-    settings["outputSelection"] = {
-        "*": {"*": ["abi", "evm.bytecode", "evm.deployedBytecode", "metadata"]}
-    }
-    remappings = settings.pop("remappings", [])
-    sources: dict[str, dict[str, str]] = {}
-    for path in sorted(Path(project.contracts_folder).rglob("*.sol")):
-        relative = path.relative_to(project.path).as_posix()
-        if "/test/" in relative:
-            continue
-        name = relative
-        for mapping in remappings:
-            prefix, target = mapping.split("=", 1)
-            if relative.startswith(target):
-                name = prefix + relative[len(target) :]
-        sources[name] = {"content": path.read_text()}
-    settings["remappings"] = []
-    return {
-        "language": "Solidity",
-        "sources": sources,
-        "settings": settings,
-        "compilerVersion": manifest["compilers"][0]["version"],
-    }
-
-
 def deploy(account: Any, terms: Terms, force: bool) -> deployments.Deployment:
     """Deploys the escrow on `terms` from `account`; writes the record, the explorer's input
     and the program salt. Refuses to replace a live deployment unless `force`."""
-    from ape import chain, project
+    from ape import chain
+    from ape.contracts import ContractContainer
 
     provider = chain.provider
     network = provider.network
@@ -94,11 +64,11 @@ def deploy(account: Any, terms: Terms, force: bool) -> deployments.Deployment:
                 f"{path} records a live escrow at {existing.escrow}; pass --force to replace it"
             )
     arguments = terms.arguments()
-    escrow = project.ScholarshipEscrow.deploy(*arguments, sender=account)
+    escrow = ContractContainer(compiled.escrow_type()).deploy(*arguments, sender=account)
     salt = os.urandom(32)
     deployments.save_salt(network.ecosystem.name, network.name, salt)
     receipt = chain.get_receipt(escrow.txn_hash)
-    verify = standard_json_input()
+    verify = compiled.standard_json_input()
     record = deployments.Deployment(
         ecosystem=network.ecosystem.name,
         network=network.name,

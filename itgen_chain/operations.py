@@ -10,12 +10,13 @@ from typing import Any
 import click
 
 from itgen_chain import signed_file
+from itgen_chain._cli.click_ext import confirm_or_stop
 from itgen_chain.amounts import format_tokens
 from itgen_chain.attestations import SignedAttestation, signable
-from itgen_chain.cli import confirm_or_stop, connect
 from itgen_chain.escrow import EscrowClient, Plan, guard_node
 from itgen_chain.exceptions import RosterError, RowError
 from itgen_chain.journal import Journal
+from itgen_chain.program import connect
 from itgen_chain.roster import parse_roster
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import click
 from ape.cli import ConnectedProviderCommand, network_option
 
-from itgen_chain.cli import reports_errors
+from itgen_chain._cli.click_ext import reports_errors
 
 OUT = Path("bench")
 

@@ -1,28 +1,3 @@
-"""Submit a file of signed attestations from any funded account.
+"""`ape run relay` in the repository: the same command as `ape itgen relay`."""
 
-ape run relay signed.json --network bsc:mainnet:node --account relayer
-"""
-
-from __future__ import annotations
-
-from pathlib import Path
-
-import click
-from ape.cli import ConnectedProviderCommand, account_option, network_option
-
-from itgen_chain.cli import dry_run_option, reports_errors, yes_option
-
-
-@click.command(cls=ConnectedProviderCommand)
-@network_option()
-@account_option()
-@click.argument("signed", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--batch-size", type=click.IntRange(1, 500), default=100, show_default=True)
-@dry_run_option
-@yes_option
-@reports_errors
-def cli(network, account, signed: Path, batch_size: int, dry_run: bool, yes: bool) -> None:
-    """Relay SIGNED: every signature is checked before anything is sent."""
-    from itgen_chain import operations
-
-    operations.relay(signed, account, batch_size=batch_size, dry_run=dry_run, yes=yes)
+from itgen_chain._cli.relay import cli  # noqa: F401

@@ -60,10 +60,12 @@ def node(tmp_path):
         check: bool = True,
         background: bool = False,
         network: str = "ethereum:local:foundry",
+        plugin: bool = False,
     ):
+        """`ape run ARGS` (the repository's scripts) or, with `plugin`, `ape itgen ARGS`."""
         command = [
             shutil.which("ape") or "ape",
-            "run",
+            "itgen" if plugin else "run",
             *args,
             "--network",
             network,
@@ -510,3 +512,54 @@ def test_fund_with_a_usdt_like_token_works_in_every_allowance_state(node):
     node("courses", "set", "1", "--registration", "12.345678", *admin)
     listing = node("courses", "list").stdout
     assert "12.345678" in listing
+
+
+def test_ape_itgen_lists_every_command_with_one_line_each():
+    said = subprocess.run(
+        [shutil.which("ape") or "ape", "itgen", "--help"], capture_output=True, text=True
+    ).stdout
+    commands = [line.split()[0] for line in said.split("Commands:")[1].splitlines() if line.strip()]
+    assert commands == sorted(
+        [
+            "attest",
+            "audit",
+            "close",
+            "courses",
+            "deploy",
+            "fund",
+            "index",
+            "pause",
+            "registrars",
+            "relay",
+            "sign",
+            "verify",
+        ]
+    )
+    assert "..." not in said.split("Commands:")[1]
+
+
+@pytest.mark.timeout(600)
+def test_an_outside_auditor_indexes_audits_and_verifies_an_escrow_by_address_alone(node, tmp_path):
+    record = setup_program(node)
+    roster = write_roster(
+        tmp_path / "r.csv", [[f"o-{n}", wallet(n), "1", "registration"] for n in range(12)]
+    )
+    node("attest", str(roster), "--account", "TEST::2", "--batch-size", "5", "--yes")
+    # The auditor has no deployment record and no salt: only the escrow's address.
+    (ROOT / ".build" / "deployments" / "ethereum-local.json").unlink()
+    escrow = record["escrow"]
+    db = str(tmp_path / "outside.sqlite")
+    indexed = node("index", "--escrow", escrow, "--db", db, plugin=True)
+    assert f"deployed in block {record['block']}" in indexed.stdout
+    audit = node("audit", "--escrow", escrow, "--db", db, "--out", str(tmp_path / "a"), plugin=True)
+    report = json.loads((tmp_path / "a" / "audit.json").read_text())
+    assert report["reconciled"] is True
+    assert report["totals"]["released"]["tokens"] == "5400"
+    assert report["code_verification"]["match"] is True
+    assert f"code: {escrow}: match" in audit.stdout
+    verified = node("verify", "--escrow", escrow, "--out", str(tmp_path / "v"), plugin=True)
+    assert f"{escrow}: match" in verified.stdout
+    uploaded = json.loads(next((tmp_path / "v").glob("*.standard-input.json")).read_text())
+    assert "contracts/ScholarshipEscrow.sol" in uploaded["sources"]
+    token = node("verify", "--escrow", record["token"], plugin=True, check=False)
+    assert refusal(token).startswith("Error: ") and "MISMATCH" in token.stdout + token.stderr

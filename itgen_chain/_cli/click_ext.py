@@ -1,11 +1,11 @@
-"""What the ape scripts share: parsing callbacks, confirmation, and the connected escrow."""
+"""What the commands share: options, parsing callbacks that raise click.BadParameter,
+confirmation, cost, and the one place that turns the package's errors into `Error: ...`."""
 
 from __future__ import annotations
 
 import functools
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -15,6 +15,11 @@ from itgen_chain.amounts import to_base_units
 from itgen_chain.exceptions import AmountError
 
 yes_option = click.option("--yes", is_flag=True, help="Do not ask before money moves.")
+escrow_option = click.option(
+    "--escrow",
+    help="Any ScholarshipEscrow by address, with no deployment record (an outside auditor). "
+    "Default: the recorded program of --network.",
+)
 dry_run_option = click.option(
     "--dry-run", is_flag=True, help="Print the plan and its cost; send nothing."
 )
@@ -71,73 +76,6 @@ def parse_time(ctx: click.Context, param: click.Parameter, value: str | None) ->
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return int(moment.timestamp())
-
-
-@dataclass
-class Connected:
-    """The escrow of the network ape is connected to, with its token."""
-
-    deployment: Any
-    escrow: Any
-    token: Any
-    decimals: int
-    legacy_gas: bool
-
-    def amount(self, text: str) -> int:
-        return to_base_units(text, self.decimals)
-
-    def tokens(self, base_units: int) -> str:
-        """Base units as exact tokens: ``12.345678``."""
-        from itgen_chain.amounts import format_tokens
-
-        return format_tokens(base_units, self.decimals)
-
-    def send(self, what: str, method: Any, *args: Any, sender: Any) -> Any:
-        """Simulates `method` with eth_call first; a revert becomes one line naming `what`
-        and the reason in words, and nothing is sent. Then sends it."""
-        self.check(what, method, *args, sender=sender)
-        return method(*args, sender=sender)
-
-    def check(self, what: str, method: Any, *args: Any, sender: Any) -> None:
-        """Raises ItgenError with the reason in words if `method` would revert."""
-        from itgen_chain.escrow import _is_connection_error
-        from itgen_chain.exceptions import ItgenError
-        from itgen_chain.indexer import escrow_abi
-        from itgen_chain.reverts import explain
-
-        try:
-            method.call(*args, sender=sender)
-        except Exception as error:  # ape's ContractLogicError and its custom errors
-            if _is_connection_error(error):
-                raise
-            abi = escrow_abi(self.escrow.contract_type) + escrow_abi(self.token.contract_type)
-            reason = explain(error, abi, self.decimals) or _first_line(error)
-            raise ItgenError(f"{what} would revert: {reason}; nothing was sent") from None
-
-
-def _first_line(error: BaseException) -> str:
-    text = str(error).strip() or type(error).__name__
-    return text.splitlines()[0]
-
-
-def connect() -> Connected:
-    from ape import chain, project
-
-    from itgen_chain import deployments
-
-    provider = chain.provider
-    deployment = deployments.current(provider)
-    escrow = project.ScholarshipEscrow.at(deployment.escrow)
-    token = chain.contracts.instance_at(
-        deployment.token, contract_type=project.BscUsdLike.contract_type
-    )
-    return Connected(
-        deployment,
-        escrow,
-        token,
-        token.decimals(),
-        legacy_gas=provider.network.ecosystem.name == "bsc",
-    )
 
 
 def confirm_or_stop(message: str, yes: bool) -> None:

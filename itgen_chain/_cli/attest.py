@@ -1,0 +1,56 @@
+"""Attest a roster CSV as a registrar: validate every row, then pay in batches.
+
+    ape run attest roster.csv --network bsc:testnet:node --account registrar-1
+
+Safe to run again: rows already paid are skipped, and a run that was killed is resumed
+from its journal first, so nobody is paid twice.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from ape.cli import ConnectedProviderCommand, account_option, network_option
+
+from itgen_chain._cli.click_ext import (
+    delimiter_option,
+    dry_run_option,
+    reference_pattern_option,
+    reports_errors,
+    yes_option,
+)
+
+
+@click.command(cls=ConnectedProviderCommand)
+@network_option()
+@account_option()
+@click.argument("roster", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--batch-size", type=click.IntRange(1, 500), default=100, show_default=True)
+@dry_run_option
+@yes_option
+@reference_pattern_option
+@delimiter_option
+@reports_errors
+def cli(
+    network,
+    account,
+    roster: Path,
+    batch_size: int,
+    dry_run: bool,
+    yes: bool,
+    reference_pattern: str | None,
+    delimiter: str | None,
+) -> None:
+    """Release the scholarships of ROSTER, signed by --account (a registrar)."""
+    from itgen_chain import operations
+
+    operations.attest(
+        roster,
+        account,
+        batch_size=batch_size,
+        dry_run=dry_run,
+        yes=yes,
+        pattern=reference_pattern,
+        delimiter=delimiter,
+    )

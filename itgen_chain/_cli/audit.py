@@ -1,0 +1,43 @@
+"""Reconcile the books from the index and write audit.json, payouts.csv and audit.html.
+
+ape run audit --network bsc:mainnet:node --out out/audit [--roster roster.csv]
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from ape.cli import ConnectedProviderCommand, network_option
+
+from itgen_chain._cli.click_ext import escrow_option, reports_errors
+
+
+@click.command(cls=ConnectedProviderCommand)
+@network_option()
+@click.option(
+    "--db",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=Path("var") / "index.sqlite",
+    show_default=True,
+)
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("out") / "audit",
+    show_default=True,
+)
+@click.option(
+    "--roster",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Cross-check the payouts against this roster.",
+)
+@escrow_option
+@reports_errors
+def cli(network, db: Path, out: Path, roster: Path | None, escrow: str | None) -> None:
+    """Write the audit of the indexed escrow under --out."""
+    from itgen_chain.auditing import run_audit
+
+    report, paths = run_audit(db, out, roster, escrow=escrow)
+    click.echo(f"reconciled: {report['reconciled']}")
+    click.echo(f"audit report: {paths['html'].resolve()}")

@@ -1,0 +1,87 @@
+"""Index every escrow event and the token's transfers in and out into SQLite.
+
+ape run index --network bsc:mainnet:node --confirmations 15
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from ape.cli import ConnectedProviderCommand, network_option
+
+from itgen_chain._cli.click_ext import escrow_option, reports_errors
+
+DEFAULT_DB = Path("var") / "index.sqlite"
+
+
+@click.command(cls=ConnectedProviderCommand)
+@network_option()
+@click.option(
+    "--db", type=click.Path(dir_okay=False, path_type=Path), default=DEFAULT_DB, show_default=True
+)
+@click.option("--confirmations", type=click.IntRange(0), default=0, show_default=True)
+@click.option(
+    "--max-range",
+    type=click.IntRange(1),
+    default=5_000,
+    show_default=True,
+    help="Widest eth_getLogs range; split further when the node says so.",
+)
+@click.option("--retries", type=click.IntRange(0), default=6, show_default=True)
+@click.option(
+    "--backoff",
+    type=float,
+    default=0.5,
+    show_default=True,
+    help="First backoff on rate limits (s).",
+)
+@escrow_option
+@reports_errors
+def cli(
+    network,
+    db: Path,
+    confirmations: int,
+    max_range: int,
+    retries: int,
+    backoff: float,
+    escrow: str | None,
+) -> None:
+    """Index from the deployment block (or the last run) to the head minus --confirmations."""
+    import time
+
+    from ape import chain
+
+    from itgen_chain import compiled
+    from itgen_chain.indexer import IndexerSettings, escrow_abi, for_deployment
+    from itgen_chain.program import connect
+
+    deployment = connect(escrow).deployment
+    if escrow:
+        click.echo(
+            f"escrow {deployment.escrow}: token {deployment.token}, deployed in block {deployment.block}"
+        )
+    settings = IndexerSettings(
+        max_range=max_range, confirmations=confirmations, retries=retries, backoff=backoff
+    )
+    indexer = for_deployment(
+        deployment,
+        chain.provider,
+        escrow_abi(compiled.escrow_type()),
+        db,
+        settings,
+    )
+    started = time.monotonic()
+    with click.progressbar(length=1, label="indexing") as bar:
+
+        def progress(done: int, total: int) -> None:
+            bar.length = max(total, 1)
+            bar.update(done - bar.pos)
+
+        added = indexer.run(progress)
+    if indexer.rollbacks:
+        click.echo(f"reorg: rolled back {indexer.rollbacks} time(s) and indexed again")
+    click.echo(
+        f"{added} new event(s) in {time.monotonic() - started:.1f} s; {indexer.count()} in {db}, "
+        f"to block {indexer.checkpoint}"
+    )

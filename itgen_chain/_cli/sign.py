@@ -1,0 +1,44 @@
+"""Sign a roster's attestations off-line (EIP-712) for a relayer to submit. No gas needed.
+
+ape run sign roster.csv --out signed.json --network bsc:mainnet:node --account registrar-1
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from ape.cli import ConnectedProviderCommand, account_option, network_option
+
+from itgen_chain._cli.click_ext import delimiter_option, reference_pattern_option, reports_errors
+
+
+@click.command(cls=ConnectedProviderCommand)
+@network_option()
+@account_option()
+@click.argument("roster", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@click.option("--valid-days", type=click.IntRange(1, 365), default=30, show_default=True)
+@reference_pattern_option
+@delimiter_option
+@reports_errors
+def cli(
+    network,
+    account,
+    roster: Path,
+    out: Path,
+    valid_days: int,
+    reference_pattern: str | None,
+    delimiter: str | None,
+) -> None:
+    """Write signed attestations for ROSTER to --out."""
+    from itgen_chain import operations
+
+    operations.sign(
+        roster,
+        account,
+        out,
+        valid_days=valid_days,
+        pattern=reference_pattern,
+        delimiter=delimiter,
+    )

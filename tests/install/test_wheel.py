@@ -1,0 +1,126 @@
+"""The package as people install it: the wheel, built from this repository, installed with
+pip into a fresh virtual environment in a temporary folder, with no npm and no solc on the
+PATH, runs a whole program against anvil through `ape itgen`."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+MNEMONIC = "test test test test test test test test test test test junk"
+DONOR = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"  # TEST::1
+REGISTRAR = "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC"  # TEST::2
+
+
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory):
+    """A fresh venv holding the built wheel and what it depends on, pinned by the lock."""
+    where = tmp_path_factory.mktemp("outside")
+    pip = [sys.executable, "-m", "pip", "--disable-pip-version-check", "-q"]
+    # setuptools keeps build/lib between builds and would ship stale modules from it.
+    shutil.rmtree(ROOT / "build", ignore_errors=True)
+    subprocess.run([*pip, "wheel", "--no-deps", "-w", str(where / "dist"), str(ROOT)], check=True)
+    shutil.rmtree(ROOT / "build", ignore_errors=True)
+    wheel = next((where / "dist").glob("itgen_chain-*.whl"))
+    venv = where / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    subprocess.run(
+        [str(venv / "bin" / "pip"), "install", "--disable-pip-version-check", "-q",
+         "-c", str(ROOT / "requirements.lock"), str(wheel)],
+        check=True,
+    )  # fmt: skip
+    return where, venv
+
+
+@pytest.fixture
+def chain_node():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    anvil = ROOT / "node_modules" / ".bin" / "anvil"
+    process = subprocess.Popen(
+        [str(anvil), "--port", str(port), "--mnemonic", MNEMONIC, "--block-base-fee-per-gas", "0"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                break
+        time.sleep(0.1)
+    yield port
+    process.terminate()
+    process.wait(timeout=10)
+
+
+@pytest.mark.timeout(900)
+def test_the_installed_wheel_runs_a_whole_program_outside_the_repository(
+    installed, chain_node, tmp_path
+):
+    from web3 import HTTPProvider, Web3
+
+    where, venv = installed
+    work = tmp_path / "charity"
+    work.mkdir()
+    env = {
+        "PATH": f"{venv / 'bin'}:/usr/bin:/bin",  # no node_modules, no solc, no repo venv
+        "HOME": os.environ["HOME"],
+        "APE_FOUNDRY_HOST": f"http://127.0.0.1:{chain_node}",
+    }
+    assert shutil.which("solc", path=env["PATH"]) is None
+    assert shutil.which("node", path=f"{venv / 'bin'}") is None
+
+    def itgen(*args: str) -> str:
+        result = subprocess.run(
+            [str(venv / "bin" / "ape"), "itgen", *args, "--network", "ethereum:local:foundry"],
+            cwd=work, env=env, capture_output=True, text=True, timeout=300,
+        )  # fmt: skip
+        assert result.returncode == 0, (
+            f"ape itgen {' '.join(args)}:\n{result.stdout}{result.stderr}"
+        )
+        return result.stdout
+
+    # The token is the chain's business, not the package's: a BSC-USD-like one, by web3.
+    web3 = Web3(HTTPProvider(f"http://127.0.0.1:{chain_node}"))
+    artifact = json.loads((ROOT / ".build" / "__local__.json").read_text())
+    bytecode = artifact["contractTypes"]["BscUsdLike"]["deploymentBytecode"]["bytecode"]
+    token = web3.eth.wait_for_transaction_receipt(
+        web3.eth.send_transaction({"from": DONOR, "data": bytecode})
+    )["contractAddress"]
+    mint = Web3.keccak(text="mint(address,uint256)")[:4] + bytes(12) + bytes.fromhex(DONOR[2:])
+    mint += (10**24).to_bytes(32, "big")
+    web3.eth.wait_for_transaction_receipt(
+        web3.eth.send_transaction({"from": DONOR, "to": token, "data": "0x" + mint.hex()})
+    )
+
+    admin = ("--account", "TEST::0", "--yes")
+    itgen("deploy", "--token", token, "--donor", DONOR, "--program-end", "2030-01-01", *admin)
+    record = json.loads((work / ".build" / "deployments" / "ethereum-local.json").read_text())
+    itgen("fund", "10000", "--account", "TEST::1", "--yes")
+    itgen("courses", "set", "1", "--registration", "450", *admin)
+    itgen("registrars", "add", REGISTRAR, "--allowance", "5000", *admin)
+    roster = work / "roster.csv"
+    roster.write_text(
+        "student_ref;payee;course;milestone\n"
+        + "".join(
+            f"UA-2026-{n:05d};{Web3.to_checksum_address(f'0x{0xBEE0000 + n:040x}')};1;registration\n"
+            for n in range(6)
+        )
+    )
+    itgen("attest", str(roster), "--account", "TEST::2", "--yes")
+    itgen("index", "--db", str(work / "index.sqlite"))
+    audited = itgen("audit", "--db", str(work / "index.sqlite"), "--out", str(work / "audit"))
+    report = json.loads((work / "audit" / "audit.json").read_text())
+    assert report["reconciled"] is True and report["totals"]["released"]["tokens"] == "2700"
+    assert f"code: {record['escrow']}: match" in audited
+    assert f"{record['escrow']}: match" in itgen("verify", "--out", str(work / "verify"))
