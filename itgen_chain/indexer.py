@@ -200,6 +200,7 @@ class Indexer:
         self.db.executescript(SCHEMA)
         self._meta_default("escrow", self.escrow)
         self._meta_default("token", self.token)
+        self.start_block = start_block
         self._meta_default("checkpoint", str(start_block - 1))
         if self.meta("escrow") != self.escrow:
             raise IndexerError(
@@ -333,17 +334,19 @@ class Indexer:
         return len(rows)
 
     def check_reorg(self) -> int | None:
-        """Rolls back to the fork point when a kept block hash changed; returns it, or None."""
+        """When a kept block hash changed, rolls back to the last kept block whose hash still
+        matches (blocks between kept ones are not stored, and any of them above that point
+        may have changed too); returns the block kept to, or None when nothing changed."""
         kept = self.db.execute("SELECT number, hash FROM blocks ORDER BY number DESC").fetchall()
-        fork = None
+        changed, keep_to = False, self.start_block - 1
         for number, stored in kept:
             current = self.block(number)
             if current is not None and current["hash"] == stored:
+                keep_to = number
                 break
-            fork = number
-        if fork is None:
+            changed = True
+        if not changed:
             return None
-        keep_to = fork - 1
         with self.db:
             self.db.execute("DELETE FROM events WHERE block_number > ?", (keep_to,))
             self.db.execute("DELETE FROM blocks WHERE number > ?", (keep_to,))

@@ -193,6 +193,30 @@ def test_reorg_rolls_back_to_the_fork_and_indexes_again(program, chain, project,
     assert "0x" + (101).to_bytes(32, "big").hex() not in ids
 
 
+def test_reorg_between_kept_blocks_loses_no_payout(program, chain, project, tmp_path):
+    """Only blocks with events and range ends are kept: a reorg can change blocks between
+    two kept ones. The rollback goes to the last kept block whose hash still matches, so a
+    payout in a reorged block that was empty before is indexed."""
+    record, escrow, token, registrar, *_ = program
+    db = tmp_path / "i.sqlite"
+    fork = chain.snapshot()
+    kept = chain.blocks.height
+    chain.mine(4)  # empty blocks: only the range end above `kept` is stored
+    make_indexer(program, chain, project, db).run()
+    stored = [n for (n,) in sqlite3.connect(db).execute("SELECT number FROM blocks")]
+    assert kept in stored and kept + 1 not in stored and kept + 4 in stored
+    chain.restore(fork)
+    escrow.attest(student(300).as_tuple(), sender=registrar)  # lands in block kept + 1
+    chain.mine(5)
+    again = make_indexer(program, chain, project, db)
+    again.run()
+    assert again.rollbacks == 1
+    ids = {e["studentId"] for e in events(db, "ScholarshipReleased")}
+    assert "0x" + (301).to_bytes(32, "big").hex() in ids
+    balance = token.balanceOf(escrow, block_id=again.checkpoint)
+    assert audit.build(db, balance, 18, chain.chain_id)["reconciled"] is True
+
+
 def test_confirmation_depth_leaves_recent_blocks_for_later(program, chain, project, tmp_path):
     db = tmp_path / "i.sqlite"
     indexer = make_indexer(program, chain, project, db, IndexerSettings(confirmations=2))
