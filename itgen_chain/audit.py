@@ -61,13 +61,21 @@ def _plain_decimal(base_units: int, decimals: int) -> str:
 
 def build(
     database: Path,
-    balance: int,
+    balance: int | None,
     decimals: int,
     chain_id: int,
     symbol: str = "USDT",
     roster: list[tuple[int, bytes, int]] | None = None,
+    head_check: dict[str, int] | None = None,
 ) -> dict[str, Any]:
-    """The audit as a dict (the content of audit.json)."""
+    """The audit as a dict (the content of audit.json).
+
+    The books are reconciled from the events alone: the escrow's balance at the indexed
+    block is what the token's transfers brought in minus what they took out. `balance`, when
+    given, is that balance as read from the chain and must agree. `head_check` compares with
+    the chain where a normal (non-archive) node still has the state: the balance read at a
+    recent block (``block``, ``balance``) against the events' balance plus the transfers in
+    and out since the indexed block (``net_since``)."""
     events, meta = load_events(database)
     escrow = meta["escrow"].lower()
     explorer = EXPLORERS.get(chain_id)
@@ -131,7 +139,34 @@ def build(
                 transfers_out += value
                 out_by_tx[event.tx_hash] += value
     direct = transfers_in - funded
+    from_events = transfers_in - transfers_out
     differences = []
+    if balance is not None and balance != from_events:
+        differences.append(
+            {
+                "kind": "balance read from the chain differs from the events",
+                "read": str(balance),
+                "from_events": str(from_events),
+            }
+        )
+    balance = from_events
+    checked = None
+    if head_check is not None:
+        expected = from_events + head_check["net_since"]
+        checked = {
+            "block": head_check["block"],
+            "read": money(head_check["balance"], decimals),
+            "expected_from_events": money(expected, decimals),
+            "match": head_check["balance"] == expected,
+        }
+        if not checked["match"]:
+            differences.append(
+                {
+                    "kind": f"balance at block {head_check['block']} differs from the events",
+                    "read": str(head_check["balance"]),
+                    "from_events": str(expected),
+                }
+            )
     for tx in sorted(set(out_by_tx) | set(paid_out_by_tx)):
         if out_by_tx[tx] != paid_out_by_tx[tx]:
             differences.append(
@@ -192,6 +227,8 @@ def build(
         ],
         "payouts": payouts,
     }
+    if checked is not None:
+        report["balance_check"] = checked
     if roster is not None:
         report["roster"] = cross_check(roster, paid_keys)
     return report

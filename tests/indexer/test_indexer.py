@@ -362,3 +362,35 @@ def test_audit_page_opens_offline_without_console_errors_and_shows_the_books(
     for figure in ("50,000.00", "123.00", "3,850.00", "46,273.00"):
         assert figure in dom
     assert dom.count("<svg") == 3
+
+
+def test_audit_reads_the_balance_at_the_head_not_at_the_indexed_block(
+    program, chain, project, tmp_path, monkeypatch
+):
+    """A normal BNB Chain node keeps state for recent blocks only: the audit reconciles from
+    the events and compares with the balance at the head, counting transfers since."""
+    from itgen_chain.auditing import run_audit
+
+    record, escrow, token, registrar, *_ = program
+    db = tmp_path / "i.sqlite"
+    indexer = make_indexer(program, chain, project, db)
+    indexer.run()
+    escrow.attestBatch([student(n).as_tuple() for n in range(400, 404)], sender=registrar)
+    chain.mine(3)
+    head, historical, seen = chain.blocks.height, [], []
+    make_request = type(chain.provider).make_request
+
+    def recording(self, method, parameters=None):
+        if method == "eth_call":
+            block = parameters[1] if len(parameters) > 1 else "latest"
+            seen.append(block)
+            if block not in ("latest", "pending", hex(head), head):
+                historical.append(block)
+        return make_request(self, method, parameters)
+
+    monkeypatch.setattr(type(chain.provider), "make_request", recording)
+    report, _ = run_audit(db, tmp_path / "audit", echo=lambda *_: None)
+    check = report["balance_check"]
+    assert check["block"] == chain.blocks.height and check["match"] is True
+    assert report["reconciled"] is True and seen and historical == []
+    assert report["indexed_to_block"] == indexer.checkpoint < check["block"]
