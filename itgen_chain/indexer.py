@@ -78,7 +78,11 @@ class IndexerSettings:
     min_range: int = 1
     """Below this, a "range too large" error is final."""
     confirmations: int = 0
-    """Blocks below the head that are not yet indexed (15 is a safe choice on BNB Chain)."""
+    """Blocks below the head that are not yet indexed (15 is a safe choice on BNB Chain);
+    with `finalized`, the depth used when the node does not answer for its finalized block."""
+    finalized: bool = False
+    """Index up to the node's ``finalized`` block (BNB Chain's fast finality) when it answers
+    for it, instead of a fixed depth."""
     retries: int = 6
     """Tries per request on rate limits, with exponential backoff."""
     backoff: float = 0.5
@@ -207,6 +211,7 @@ class Indexer:
                 f"{database} indexes escrow {self.meta('escrow')}, not {self.escrow}"
             )
         self.rollbacks = 0
+        self.finality = ""
 
     # ------------------------------------------------------------------ state
 
@@ -283,7 +288,7 @@ class Indexer:
         """Indexes up to the head minus the confirmation depth; returns events added."""
         added = 0
         self.check_reorg()
-        head = int(self.call("eth_blockNumber", []), 16) - self.settings.confirmations
+        head, self.finality = self.target()
         first = self.checkpoint + 1
         total = max(head - first + 1, 0)
         start = first
@@ -293,6 +298,19 @@ class Indexer:
             progress(end - first + 1, total)
             start = end + 1
         return added
+
+    def target(self) -> tuple[int, str]:
+        """The block to index up to, and how it was chosen, in words."""
+        if self.settings.finalized:
+            try:
+                block = self.call("eth_getBlockByNumber", ["finalized", False])
+            except IndexerRPCError:
+                block = None  # a node without the tag: the fixed depth below
+            if block is not None:
+                return int(block["number"], 16), "the node's finalized block"
+        depth = self.settings.confirmations
+        head = int(self.call("eth_blockNumber", []), 16)
+        return head - depth, f"{depth} confirmation(s) below the head"
 
     def index_range(self, start: int, end: int) -> int:
         logs = self.get_logs(start, end)

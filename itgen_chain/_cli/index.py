@@ -20,7 +20,13 @@ DEFAULT_DB = Path("var") / "index.sqlite"
 @click.option(
     "--db", type=click.Path(dir_okay=False, path_type=Path), default=DEFAULT_DB, show_default=True
 )
-@click.option("--confirmations", type=click.IntRange(0), default=0, show_default=True)
+@click.option(
+    "--confirmations",
+    type=click.IntRange(0),
+    help="Index to this many blocks below the head. Default: the node's finalized block "
+    "(BNB Chain's fast finality), or 15 below the head when the node does not answer for it; "
+    "0 on a local chain.",
+)
 @click.option(
     "--max-range",
     type=click.IntRange(1),
@@ -41,7 +47,7 @@ DEFAULT_DB = Path("var") / "index.sqlite"
 def cli(
     network,
     db: Path,
-    confirmations: int,
+    confirmations: int | None,
     max_range: int,
     retries: int,
     backoff: float,
@@ -61,8 +67,13 @@ def cli(
         click.echo(
             f"escrow {deployment.escrow}: token {deployment.token}, deployed in block {deployment.block}"
         )
+    local = chain.provider.network.is_local
     settings = IndexerSettings(
-        max_range=max_range, confirmations=confirmations, retries=retries, backoff=backoff
+        max_range=max_range,
+        confirmations=confirmations if confirmations is not None else (0 if local else 15),
+        finalized=confirmations is None and not local,
+        retries=retries,
+        backoff=backoff,
     )
     indexer = for_deployment(
         deployment,
@@ -83,5 +94,5 @@ def cli(
         click.echo(f"reorg: rolled back {indexer.rollbacks} time(s) and indexed again")
     click.echo(
         f"{added} new event(s) in {time.monotonic() - started:.1f} s; {indexer.count()} in {db}, "
-        f"to block {indexer.checkpoint}"
+        f"to block {indexer.checkpoint} ({indexer.finality})"
     )

@@ -394,3 +394,31 @@ def test_audit_reads_the_balance_at_the_head_not_at_the_indexed_block(
     assert check["block"] == chain.blocks.height and check["match"] is True
     assert report["reconciled"] is True and seen and historical == []
     assert report["indexed_to_block"] == indexer.checkpoint < check["block"]
+
+
+def test_indexing_follows_the_nodes_finalized_block_when_asked(program, chain, project, tmp_path):
+    chain.mine(70)  # anvil's finalized block trails the head by 64
+    settings = IndexerSettings(finalized=True, confirmations=3)
+    indexer = make_indexer(program, chain, project, tmp_path / "i.sqlite", settings)
+    indexer.run()
+    finalized = chain.provider.web3.eth.get_block("finalized")["number"]
+    assert indexer.checkpoint == finalized < chain.blocks.height - 3
+    assert indexer.finality == "the node's finalized block"
+
+
+def test_a_node_without_the_finalized_tag_gets_the_fixed_depth(program, chain, project, tmp_path):
+    from itgen_chain.indexer import IndexerRPCError
+
+    def no_finalized(request):
+        def wrapped(method, params):
+            if method == "eth_getBlockByNumber" and params[0] == "finalized":
+                raise IndexerRPCError({"code": -32602, "message": "invalid block tag"})
+            return request(method, params)
+
+        return wrapped
+
+    settings = IndexerSettings(finalized=True, confirmations=3)
+    indexer = make_indexer(program, chain, project, tmp_path / "i.sqlite", settings, no_finalized)
+    indexer.run()
+    assert indexer.checkpoint == chain.blocks.height - 3
+    assert indexer.finality == "3 confirmation(s) below the head"
