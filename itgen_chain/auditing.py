@@ -18,6 +18,7 @@ def run_audit(
     roster_path: Path | None = None,
     echo: Any = click.echo,
     escrow: str | None = None,
+    program: str = "main",
 ):
     from ape import chain
 
@@ -25,7 +26,7 @@ def run_audit(
     from itgen_chain.roster import read_roster
     from itgen_chain.verification import compare
 
-    conn = connect(escrow)
+    conn = connect(escrow, program)
     events_meta = audit.load_events(db)[1]
     indexed = int(events_meta["checkpoint"])
     # Never historical state: a normal node keeps only recent blocks. The balance is read at

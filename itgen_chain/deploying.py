@@ -48,7 +48,9 @@ class Terms:
         )
 
 
-def deploy(account: Any, terms: Terms, force: bool) -> deployments.Deployment:
+def deploy(
+    account: Any, terms: Terms, force: bool, program: str = deployments.DEFAULT_PROGRAM
+) -> deployments.Deployment:
     """Deploys the escrow on `terms` from `account`; writes the record, the explorer's input
     and the program salt. Refuses to replace a live deployment unless `force`."""
     from ape import chain
@@ -56,9 +58,9 @@ def deploy(account: Any, terms: Terms, force: bool) -> deployments.Deployment:
 
     provider = chain.provider
     network = provider.network
-    path = deployments.path_for(network.ecosystem.name, network.name)
+    path = deployments.path_for(network.ecosystem.name, network.name, program)
     if path.exists() and not force:
-        existing = deployments.load(network.ecosystem.name, network.name)
+        existing = deployments.load(network.ecosystem.name, network.name, program)
         if existing.chain_id == provider.chain_id and provider.get_code(existing.escrow):
             raise DeploymentError(
                 f"{path} records a live escrow at {existing.escrow}; pass --force to replace it"
@@ -66,7 +68,7 @@ def deploy(account: Any, terms: Terms, force: bool) -> deployments.Deployment:
     arguments = terms.arguments()
     escrow = ContractContainer(compiled.escrow_type()).deploy(*arguments, sender=account)
     salt = os.urandom(32)
-    deployments.save_salt(network.ecosystem.name, network.name, salt)
+    deployments.save_salt(network.ecosystem.name, network.name, salt, program)
     receipt = chain.get_receipt(escrow.txn_hash)
     verify = compiled.standard_json_input()
     record = deployments.Deployment(
@@ -84,6 +86,7 @@ def deploy(account: Any, terms: Terms, force: bool) -> deployments.Deployment:
         block=receipt.block_number,
         transaction=receipt.txn_hash,
         salt_id=deployments.salt_id(salt),
+        program=program,
         compiler={"version": verify["compilerVersion"], "settings": verify["settings"]},
     )
     written = deployments.save(record)

@@ -12,6 +12,7 @@ handed to registrars privately. The record carries only ``salt_id``, a hash nami
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,18 @@ from itgen_chain.exceptions import DeploymentError
 
 ROOT = Path("deployments")
 LOCAL_ROOT = Path(".build") / "deployments"
+# One network holds many programs, each with its record and salt; the default program's
+# files carry no name (``bsc-mainnet.json``), another's do (``bsc-mainnet.spring-2027.json``).
+DEFAULT_PROGRAM = "main"
+PROGRAM_NAME = re.compile(r"[a-z0-9][a-z0-9-]{0,31}")
+
+
+def _suffix(program: str) -> str:
+    if not PROGRAM_NAME.fullmatch(program):
+        raise DeploymentError(
+            f"program name {program!r}: lowercase letters, digits and dashes, at most 32"
+        )
+    return "" if program == DEFAULT_PROGRAM else f".{program}"
 
 
 @dataclass
@@ -40,6 +53,7 @@ class Deployment:
     transaction: str
     salt_id: str
     compiler: dict[str, Any] = field(default_factory=dict)
+    program: str = DEFAULT_PROGRAM
     pauser: str = ""
     admin_delay: int = 0
     latest_program_end: int = 0
@@ -47,7 +61,7 @@ class Deployment:
     @property
     def salt(self) -> bytes:
         """The program salt, from its secret file; checked against ``salt_id``."""
-        path = salt_path(self.ecosystem, self.network)
+        path = salt_path(self.ecosystem, self.network, self.program)
         if not path.exists():
             raise DeploymentError(
                 f"the program salt {path} is missing: ask the program admin for it "
@@ -66,17 +80,17 @@ def salt_id(salt: bytes) -> str:
     return "0x" + keccak(b"itgen-chain salt id" + salt)[:8].hex()
 
 
-def salt_path(ecosystem: str, network: str) -> Path:
+def salt_path(ecosystem: str, network: str, program: str = DEFAULT_PROGRAM) -> Path:
     root = (
         LOCAL_ROOT.parent / "secrets"
         if network == "local" or network.endswith("-fork")
         else Path("secrets")
     )
-    return root / f"{ecosystem}-{network}.salt"
+    return root / f"{ecosystem}-{network}{_suffix(program)}.salt"
 
 
-def save_salt(ecosystem: str, network: str, salt: bytes) -> Path:
-    path = salt_path(ecosystem, network)
+def save_salt(ecosystem: str, network: str, salt: bytes, program: str = DEFAULT_PROGRAM) -> Path:
+    path = salt_path(ecosystem, network, program)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.touch(mode=0o600)
     path.chmod(0o600)
@@ -84,34 +98,51 @@ def save_salt(ecosystem: str, network: str, salt: bytes) -> Path:
     return path
 
 
-def path_for(ecosystem: str, network: str) -> Path:
+def path_for(ecosystem: str, network: str, program: str = DEFAULT_PROGRAM) -> Path:
     root = LOCAL_ROOT if network == "local" or network.endswith("-fork") else ROOT
-    return root / f"{ecosystem}-{network}.json"
+    return root / f"{ecosystem}-{network}{_suffix(program)}.json"
+
+
+def programs(ecosystem: str, network: str) -> list[Deployment]:
+    """Every program recorded for the network, the default first."""
+    folder = path_for(ecosystem, network).parent
+    found = []
+    for path in sorted(folder.glob(f"{ecosystem}-{network}*.json")):
+        if path.name.endswith(".standard-input.json"):
+            continue
+        record = Deployment(**json.loads(path.read_text()))
+        if record.network == network:  # not ethereum-local-fork's records for ethereum-local
+            found.append(record)
+    return sorted(found, key=lambda d: (d.program != DEFAULT_PROGRAM, d.program))
 
 
 def save(deployment: Deployment) -> Path:
-    path = path_for(deployment.ecosystem, deployment.network)
+    path = path_for(deployment.ecosystem, deployment.network, deployment.program)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(asdict(deployment), indent=2) + "\n")
     return path
 
 
-def load(ecosystem: str, network: str) -> Deployment:
-    path = path_for(ecosystem, network)
+def load(ecosystem: str, network: str, program: str = DEFAULT_PROGRAM) -> Deployment:
+    path = path_for(ecosystem, network, program)
     if not path.exists():
+        named = "" if program == DEFAULT_PROGRAM else f" program {program}"
         raise DeploymentError(
-            f"no deployment for {ecosystem}:{network} ({path} is missing): run `ape run deploy` first"
+            f"no deployment for {ecosystem}:{network}{named} ({path} is missing): "
+            "run `ape itgen deploy` first, or `ape itgen programs` to list the programs"
         )
     return Deployment(**json.loads(path.read_text()))
 
 
-def current(provider: Any) -> Deployment:
-    """The deployment of the network ape is connected to, checked to still have code."""
+def current(provider: Any, program: str = DEFAULT_PROGRAM) -> Deployment:
+    """The deployment of `program` on the network ape is connected to, checked to still
+    have code."""
     network = provider.network
-    deployment = load(network.ecosystem.name, network.name)
+    deployment = load(network.ecosystem.name, network.name, program)
     if deployment.chain_id != provider.chain_id:
         raise DeploymentError(
-            f"{path_for(network.ecosystem.name, network.name)} is for chain {deployment.chain_id}, "
+            f"{path_for(network.ecosystem.name, network.name, program)} is for chain "
+            f"{deployment.chain_id}, "
             f"but the node is chain {provider.chain_id}"
         )
     if not provider.get_code(deployment.escrow):

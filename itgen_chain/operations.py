@@ -64,16 +64,19 @@ def _run(
     yes: bool,
     by_sig: bool,
     echo: Any,
+    program: str = "main",
 ) -> Plan:
     """What attest and relay share: settle an interrupted run, plan from the chain, describe,
     then a dry run or, once confirmed, the batches; a lost node names the resuming command."""
     from ape import chain
 
     resume = f"ape run {command} {path} --network {_network_choice()} --account {account.alias}"
+    if program != "main":
+        resume += f" --program {program}"
 
     @guard_node(resume)
     def run() -> Plan:
-        conn = connect()
+        conn = connect(program=program)
         client = EscrowClient(conn.escrow, conn.token, chain.provider, conn.decimals)
         journal = Journal.for_run(
             chain.chain_id, conn.escrow.address, account.address, conn.deployment.salt_id
@@ -118,6 +121,7 @@ def attest(
     echo: Any = click.echo,
     pattern: str | None = None,
     delimiter: str | None = None,
+    program: str = "main",
 ) -> Plan:
     """Validates ROSTER against the chain and pays it in batches as the registrar `account`."""
 
@@ -137,6 +141,7 @@ def attest(
         yes=yes,
         by_sig=False,
         echo=echo,
+        program=program,
     )
 
 
@@ -149,12 +154,13 @@ def sign(
     echo: Any = click.echo,
     pattern: str | None = None,
     delimiter: str | None = None,
+    program: str = "main",
 ) -> int:
     """Signs every unpaid row of ROSTER (EIP-712) with the registrar's key into a file to hand
     over; rows already paid are left out and counted."""
     from ape import chain
 
-    conn = connect()
+    conn = connect(program=program)
     rows, errors = parse_roster(path, conn.deployment.salt, pattern=pattern, delimiter=delimiter)
     client = EscrowClient(conn.escrow, conn.token, chain.provider, conn.decimals)
     # The checks a relayer will make; rows already paid are not signed.
@@ -202,6 +208,7 @@ def relay(
     dry_run: bool,
     yes: bool,
     echo: Any = click.echo,
+    program: str = "main",
 ) -> Plan:
     """Submits a signed file from any funded account, after checking every signature."""
 
@@ -249,4 +256,5 @@ def relay(
         yes=yes,
         by_sig=True,
         echo=echo,
+        program=program,
     )

@@ -102,15 +102,15 @@ def discover(escrow: str) -> Discovered:
     return Discovered(escrow, token, donor, deployment_block(web3, escrow), chain.chain_id)
 
 
-def connect(escrow: str | None = None) -> Connected:
-    """The recorded program of the connected network, or with `escrow` any ScholarshipEscrow
-    by address alone (token, donor and deployment block read from the chain)."""
+def connect(escrow: str | None = None, program: str = "main") -> Connected:
+    """The recorded `program` of the connected network, or with `escrow` any
+    ScholarshipEscrow by address alone (token, donor and deployment block from the chain)."""
     from ape import chain
 
     from itgen_chain import compiled, deployments
 
     provider = chain.provider
-    deployment = discover(escrow) if escrow else deployments.current(provider)
+    deployment = discover(escrow) if escrow else deployments.current(provider, program)
     # The package's own compiled escrow, and the real token through the ERC-20 interface.
     contract = chain.contracts.instance_at(deployment.escrow, contract_type=compiled.escrow_type())
     token = chain.contracts.instance_at(deployment.token, contract_type=compiled.erc20_type())

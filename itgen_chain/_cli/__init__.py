@@ -18,6 +18,7 @@ from itgen_chain._cli import (
     fund,
     index,
     pause,
+    programs,
     registrars,
     relay,
     sign,
@@ -45,6 +46,7 @@ COMMANDS = {
     "index": (index, "Index an escrow's events and transfers into SQLite."),
     "audit": (audit, "Reconcile the books and write the audit report."),
     "verify": (verify, "Check the deployed code is the package's escrow."),
+    "programs": (programs, "List the programs recorded for a network."),
 }
 for name, (module, short_help) in COMMANDS.items():
     module.cli.short_help = short_help

@@ -16,6 +16,7 @@ from ape.cli import ConnectedProviderCommand, account_option, network_option
 from itgen_chain._cli.click_ext import (
     delimiter_option,
     dry_run_option,
+    program_option,
     reference_pattern_option,
     reports_errors,
     yes_option,
@@ -31,9 +32,11 @@ from itgen_chain._cli.click_ext import (
 @yes_option
 @reference_pattern_option
 @delimiter_option
+@program_option
 @reports_errors
 def cli(
     network,
+    program,
     account,
     roster: Path,
     batch_size: int,
@@ -53,4 +56,5 @@ def cli(
         yes=yes,
         pattern=reference_pattern,
         delimiter=delimiter,
+        program=program,
     )

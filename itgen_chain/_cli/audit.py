@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 from ape.cli import ConnectedProviderCommand, network_option
 
-from itgen_chain._cli.click_ext import escrow_option, reports_errors
+from itgen_chain._cli.click_ext import escrow_option, program_option, reports_errors
 
 
 @click.command(cls=ConnectedProviderCommand)
@@ -33,11 +33,12 @@ from itgen_chain._cli.click_ext import escrow_option, reports_errors
     help="Cross-check the payouts against this roster.",
 )
 @escrow_option
+@program_option
 @reports_errors
-def cli(network, db: Path, out: Path, roster: Path | None, escrow: str | None) -> None:
+def cli(network, program, db: Path, out: Path, roster: Path | None, escrow: str | None) -> None:
     """Write the audit of the indexed escrow under --out."""
     from itgen_chain.auditing import run_audit
 
-    report, paths = run_audit(db, out, roster, escrow=escrow)
+    report, paths = run_audit(db, out, roster, escrow=escrow, program=program)
     click.echo(f"reconciled: {report['reconciled']}")
     click.echo(f"audit report: {paths['html'].resolve()}")

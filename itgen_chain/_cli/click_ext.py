@@ -15,6 +15,12 @@ from itgen_chain.amounts import to_base_units
 from itgen_chain.exceptions import AmountError
 
 yes_option = click.option("--yes", is_flag=True, help="Do not ask before money moves.")
+program_option = click.option(
+    "--program",
+    default="main",
+    show_default=True,
+    help="Which of the network's programs (each has its record and salt): see `ape itgen programs`.",
+)
 escrow_option = click.option(
     "--escrow",
     help="Any ScholarshipEscrow by address, with no deployment record (an outside auditor). "

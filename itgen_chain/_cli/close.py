@@ -12,6 +12,7 @@ from itgen_chain._cli.click_ext import (
     confirm_or_stop,
     describe_cost,
     dry_run_option,
+    program_option,
     reports_errors,
     yes_option,
 )
@@ -22,8 +23,9 @@ from itgen_chain._cli.click_ext import (
 @account_option()
 @dry_run_option
 @yes_option
+@program_option
 @reports_errors
-def cli(network, account, dry_run, yes) -> None:
+def cli(network, program, account, dry_run, yes) -> None:
     """Reclaim the escrow's balance to the donor once the program has ended."""
     from ape import chain
 
@@ -31,7 +33,7 @@ def cli(network, account, dry_run, yes) -> None:
     from itgen_chain.exceptions import ItgenError
     from itgen_chain.program import connect
 
-    conn = connect()
+    conn = connect(program=program)
     balance = conn.escrow.budget()
     end = conn.escrow.programEnd()
     if chain.pending_timestamp <= end:

@@ -8,7 +8,13 @@ from __future__ import annotations
 import click
 from ape.cli import ConnectedProviderCommand, account_option, network_option
 
-from itgen_chain._cli.click_ext import confirm_or_stop, parse_amount, reports_errors, yes_option
+from itgen_chain._cli.click_ext import (
+    confirm_or_stop,
+    parse_amount,
+    program_option,
+    reports_errors,
+    yes_option,
+)
 
 
 @click.group()
@@ -23,12 +29,13 @@ def cli() -> None:
 @click.option("--registration", callback=parse_amount, required=True)
 @click.option("--completion", callback=parse_amount, default="0", show_default=True)
 @yes_option
+@program_option
 @reports_errors
-def set_course(network, account, course, registration, completion, yes) -> None:
+def set_course(network, program, account, course, registration, completion, yes) -> None:
     """Add COURSE or update its amounts (it becomes active)."""
     from itgen_chain.program import connect
 
-    conn = connect()
+    conn = connect(program=program)
     click.echo(f"course {course}: {registration} on registration, {completion} on completion")
     confirm_or_stop("Set?", yes)
     arguments = (course, conn.amount(registration), conn.amount(completion), True)
@@ -44,12 +51,13 @@ cli.add_command(set_course, name="update")
 @account_option()
 @click.argument("course", type=click.IntRange(0, 2**256 - 1))
 @yes_option
+@program_option
 @reports_errors
-def deactivate(network, account, course, yes) -> None:
+def deactivate(network, program, account, course, yes) -> None:
     """Stop COURSE from paying."""
     from itgen_chain.program import connect
 
-    conn = connect()
+    conn = connect(program=program)
     registration, completion, _ = conn.escrow.course(course)
     confirm_or_stop(f"Deactivate course {course}?", yes)
     arguments = (course, registration, completion, False)
@@ -58,12 +66,13 @@ def deactivate(network, account, course, yes) -> None:
 
 @cli.command(name="list", cls=ConnectedProviderCommand)
 @network_option()
+@program_option
 @reports_errors
-def list_courses(network) -> None:
+def list_courses(network, program) -> None:
     """Every course ever set, with its amounts and status."""
     from itgen_chain.program import connect
 
-    conn = connect()
+    conn = connect(program=program)
     logs = conn.escrow.CourseSet.query("event_arguments", start_block=conn.deployment.block)
     for course in sorted(set(args["courseId"] for args in logs["event_arguments"])):
         registration, completion, active = conn.escrow.course(course)

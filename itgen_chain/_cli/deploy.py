@@ -17,6 +17,7 @@ from itgen_chain._cli.click_ext import (
     describe_cost,
     dry_run_option,
     parse_time,
+    program_option,
     reports_errors,
     yes_option,
 )
@@ -46,9 +47,11 @@ from itgen_chain.amounts import format_time
 @click.option("--force", is_flag=True, help="Replace a live deployment record.")
 @dry_run_option
 @yes_option
+@program_option
 @reports_errors
 def cli(
     network,
+    program,
     account,
     token,
     donor,
@@ -106,7 +109,7 @@ def cli(
         click.echo(f"dry run: {describe_cost(chain.provider.estimate_gas_cost(txn))}; nothing sent")
         return
     confirm_or_stop("Deploy?", yes)
-    record = deploy(account, terms, force)
+    record = deploy(account, terms, force, program)
     click.echo(
         f"ScholarshipEscrow at {record.escrow} (block {record.block}, chain {record.chain_id})"
     )

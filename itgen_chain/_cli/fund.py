@@ -13,6 +13,7 @@ from itgen_chain._cli.click_ext import (
     describe_cost,
     dry_run_option,
     parse_amount,
+    program_option,
     reports_errors,
     yes_option,
 )
@@ -24,13 +25,14 @@ from itgen_chain._cli.click_ext import (
 @click.argument("amount", callback=parse_amount)
 @dry_run_option
 @yes_option
+@program_option
 @reports_errors
-def cli(network, account, amount: str, dry_run: bool, yes: bool) -> None:
+def cli(network, program, account, amount: str, dry_run: bool, yes: bool) -> None:
     """Move AMOUNT tokens (as people say it: 1000000, 12.5) into the escrow."""
     from itgen_chain.exceptions import ItgenError
     from itgen_chain.program import connect
 
-    conn = connect()
+    conn = connect(program=program)
     value = conn.amount(amount)
     if value == 0:
         raise ItgenError("the amount is zero; nothing was sent")

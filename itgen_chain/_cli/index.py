@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 from ape.cli import ConnectedProviderCommand, network_option
 
-from itgen_chain._cli.click_ext import escrow_option, reports_errors
+from itgen_chain._cli.click_ext import escrow_option, program_option, reports_errors
 
 DEFAULT_DB = Path("var") / "index.sqlite"
 
@@ -43,9 +43,11 @@ DEFAULT_DB = Path("var") / "index.sqlite"
     help="First backoff on rate limits (s).",
 )
 @escrow_option
+@program_option
 @reports_errors
 def cli(
     network,
+    program,
     db: Path,
     confirmations: int | None,
     max_range: int,
@@ -62,7 +64,7 @@ def cli(
     from itgen_chain.indexer import IndexerSettings, escrow_abi, for_deployment
     from itgen_chain.program import connect
 
-    deployment = connect(escrow).deployment
+    deployment = connect(escrow, program).deployment
     if escrow:
         click.echo(
             f"escrow {deployment.escrow}: token {deployment.token}, deployed in block {deployment.block}"

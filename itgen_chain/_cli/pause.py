@@ -8,20 +8,21 @@ from __future__ import annotations
 import click
 from ape.cli import ConnectedProviderCommand, account_option, network_option
 
-from itgen_chain._cli.click_ext import reports_errors
+from itgen_chain._cli.click_ext import program_option, reports_errors
 
 
 @click.command(cls=ConnectedProviderCommand)
 @network_option()
 @account_option()
 @click.argument("state", type=click.Choice(["on", "off"]))
+@program_option
 @reports_errors
-def cli(network, account, state) -> None:
+def cli(network, program, account, state) -> None:
     """on: stop all releases now. off: resume them."""
     from itgen_chain.exceptions import ItgenError
     from itgen_chain.program import connect
 
-    conn = connect()
+    conn = connect(program=program)
     paused = conn.escrow.paused()
     if paused == (state == "on"):
         raise ItgenError(

@@ -12,6 +12,7 @@ from itgen_chain._cli.click_ext import (
     confirm_or_stop,
     parse_amount,
     parse_time,
+    program_option,
     reports_errors,
     yes_option,
 )
@@ -35,13 +36,14 @@ def cli() -> None:
     help="Date (UTC) or unix time, not past the program end (the default).",
 )
 @yes_option
+@program_option
 @reports_errors
-def set_registrar(network, account, registrar, allowance, expiry, yes) -> None:
+def set_registrar(network, program, account, registrar, allowance, expiry, yes) -> None:
     """Add REGISTRAR or change its allowance and expiry."""
     from itgen_chain.exceptions import RegistrarExpiryError
     from itgen_chain.program import connect
 
-    conn = connect()
+    conn = connect(program=program)
     program_end = conn.escrow.programEnd()
     if expiry is None:
         expiry = program_end
@@ -63,12 +65,13 @@ cli.add_command(set_registrar, name="add")
 @account_option()
 @click.argument("registrar")
 @yes_option
+@program_option
 @reports_errors
-def remove(network, account, registrar, yes) -> None:
+def remove(network, program, account, registrar, yes) -> None:
     """Remove REGISTRAR: it can release nothing afterwards."""
     from itgen_chain.program import connect
 
-    conn = connect()
+    conn = connect(program=program)
     confirm_or_stop(f"Remove registrar {registrar}?", yes)
     what = f"removing registrar {registrar}"
     conn.send(what, conn.escrow.removeRegistrar, registrar, sender=account)
@@ -77,12 +80,13 @@ def remove(network, account, registrar, yes) -> None:
 @cli.command(name="list", cls=ConnectedProviderCommand)
 @network_option()
 @click.argument("registrars", nargs=-1)
+@program_option
 @reports_errors
-def list_registrars(network, registrars) -> None:
+def list_registrars(network, program, registrars) -> None:
     """Show allowance, released and expiry of REGISTRARS (default: all ever set)."""
     from itgen_chain.program import connect
 
-    conn = connect()
+    conn = connect(program=program)
     if not registrars:
         logs = conn.escrow.RegistrarSet.query("event_arguments", start_block=conn.deployment.block)
         registrars = sorted(set(args["registrar"] for args in logs["event_arguments"]))

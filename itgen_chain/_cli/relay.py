@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 from ape.cli import ConnectedProviderCommand, account_option, network_option
 
-from itgen_chain._cli.click_ext import dry_run_option, reports_errors, yes_option
+from itgen_chain._cli.click_ext import dry_run_option, program_option, reports_errors, yes_option
 
 
 @click.command(cls=ConnectedProviderCommand)
@@ -20,9 +20,12 @@ from itgen_chain._cli.click_ext import dry_run_option, reports_errors, yes_optio
 @click.option("--batch-size", type=click.IntRange(1, 500), default=100, show_default=True)
 @dry_run_option
 @yes_option
+@program_option
 @reports_errors
-def cli(network, account, signed: Path, batch_size: int, dry_run: bool, yes: bool) -> None:
+def cli(network, program, account, signed: Path, batch_size: int, dry_run: bool, yes: bool) -> None:
     """Relay SIGNED: every signature is checked before anything is sent."""
     from itgen_chain import operations
 
-    operations.relay(signed, account, batch_size=batch_size, dry_run=dry_run, yes=yes)
+    operations.relay(
+        signed, account, batch_size=batch_size, dry_run=dry_run, yes=yes, program=program
+    )

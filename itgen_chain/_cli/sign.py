@@ -10,7 +10,12 @@ from pathlib import Path
 import click
 from ape.cli import ConnectedProviderCommand, account_option, network_option
 
-from itgen_chain._cli.click_ext import delimiter_option, reference_pattern_option, reports_errors
+from itgen_chain._cli.click_ext import (
+    delimiter_option,
+    program_option,
+    reference_pattern_option,
+    reports_errors,
+)
 
 
 @click.command(cls=ConnectedProviderCommand)
@@ -21,9 +26,11 @@ from itgen_chain._cli.click_ext import delimiter_option, reference_pattern_optio
 @click.option("--valid-days", type=click.IntRange(1, 365), default=30, show_default=True)
 @reference_pattern_option
 @delimiter_option
+@program_option
 @reports_errors
 def cli(
     network,
+    program,
     account,
     roster: Path,
     out: Path,
@@ -41,4 +48,5 @@ def cli(
         valid_days=valid_days,
         pattern=reference_pattern,
         delimiter=delimiter,
+        program=program,
     )

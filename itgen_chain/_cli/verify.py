@@ -16,7 +16,7 @@ from pathlib import Path
 import click
 from ape.cli import ConnectedProviderCommand, network_option
 
-from itgen_chain._cli.click_ext import escrow_option, reports_errors
+from itgen_chain._cli.click_ext import escrow_option, program_option, reports_errors
 
 
 @click.command(cls=ConnectedProviderCommand)
@@ -29,8 +29,9 @@ from itgen_chain._cli.click_ext import escrow_option, reports_errors
     show_default=True,
     help="Where the standard-JSON input for a manual upload is written.",
 )
+@program_option
 @reports_errors
-def cli(network, escrow: str | None, out: Path) -> None:
+def cli(network, program, escrow: str | None, out: Path) -> None:
     """Compare the escrow's code on chain with the package's; match or mismatch."""
     from ape import chain
     from eth_utils import is_address, to_checksum_address
@@ -43,7 +44,7 @@ def cli(network, escrow: str | None, out: Path) -> None:
     if escrow is not None and not is_address(escrow):
         raise ItgenError(f"--escrow {escrow!r} is not an address")
     # Any address can be checked: what answers as an escrow is exactly what is in question.
-    address = to_checksum_address(escrow) if escrow else connect().escrow.address
+    address = to_checksum_address(escrow) if escrow else connect(program=program).escrow.address
     verdict = compare(address, bytes(chain.provider.web3.eth.get_code(address)))
     click.echo(str(verdict))
     if not verdict.match:

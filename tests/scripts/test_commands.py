@@ -529,6 +529,7 @@ def test_ape_itgen_lists_every_command_with_one_line_each():
             "fund",
             "index",
             "pause",
+            "programs",
             "registrars",
             "relay",
             "sign",
@@ -563,3 +564,32 @@ def test_an_outside_auditor_indexes_audits_and_verifies_an_escrow_by_address_alo
     assert "contracts/ScholarshipEscrow.sol" in uploaded["sources"]
     token = node("verify", "--escrow", record["token"], plugin=True, check=False)
     assert refusal(token).startswith("Error: ") and "MISMATCH" in token.stdout + token.stderr
+
+
+@pytest.mark.timeout(600)
+def test_two_programs_live_side_by_side_on_one_network(node, tmp_path):
+    main = setup_program(node)
+    admin = ("--account", "TEST::0", "--yes")
+    spring = ("--program", "spring-2027")
+    node("deploy", "--token", main["token"], "--donor", DONOR, "--program-end", "2030-01-01",
+         *spring, *admin, plugin=True)  # fmt: skip
+    record = json.loads(
+        (ROOT / ".build" / "deployments" / "ethereum-local.spring-2027.json").read_text()
+    )
+    assert record["program"] == "spring-2027" and record["escrow"] != main["escrow"]
+    assert (ROOT / ".build" / "secrets" / "ethereum-local.spring-2027.salt").exists()
+    node("fund", "1000", *spring, "--account", "TEST::1", "--yes", plugin=True)
+    node("courses", "set", "1", "--registration", "100", *spring, *admin, plugin=True)
+    node("registrars", "add", REGISTRAR, "--allowance", "1000", *spring, *admin, plugin=True)
+    roster = write_roster(tmp_path / "r.csv", [["same-ref", wallet(1), "1", "registration"]])
+    node("attest", str(roster), "--account", "TEST::2", "--yes", *spring, plugin=True)
+    node("attest", str(roster), "--account", "TEST::2", "--yes", plugin=True)  # main program
+    # One reference in two programs is two students (two salts): paid by each program.
+    assert balance(node, main["token"], wallet(1)) == 550 * 10**18
+    assert balance(node, main["token"], record["escrow"]) == 900 * 10**18
+    listed = node("programs", plugin=True).stdout.splitlines()
+    assert [line.split()[0] for line in listed] == ["main", "spring-2027"]
+    assert all("salt here" in line for line in listed)
+    unknown = node("fund", "1", "--program", "autumn", "--account", "TEST::1", "--yes",
+                   plugin=True, check=False)  # fmt: skip
+    assert "no deployment for ethereum:local program autumn" in refusal(unknown)
