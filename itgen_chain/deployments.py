@@ -19,10 +19,9 @@ from typing import Any
 
 from eth_utils import keccak
 
+from itgen_chain.config import settings
 from itgen_chain.exceptions import DeploymentError
 
-ROOT = Path("deployments")
-LOCAL_ROOT = Path(".build") / "deployments"
 # One network holds many programs, each with its record and salt; the default program's
 # files carry no name (``bsc-mainnet.json``), another's do (``bsc-mainnet.spring-2027.json``).
 DEFAULT_PROGRAM = "main"
@@ -82,9 +81,9 @@ def salt_id(salt: bytes) -> str:
 
 def salt_path(ecosystem: str, network: str, program: str = DEFAULT_PROGRAM) -> Path:
     root = (
-        LOCAL_ROOT.parent / "secrets"
+        settings().local_folder / "secrets"
         if network == "local" or network.endswith("-fork")
-        else Path("secrets")
+        else settings().secrets_folder
     )
     return root / f"{ecosystem}-{network}{_suffix(program)}.salt"
 
@@ -99,7 +98,8 @@ def save_salt(ecosystem: str, network: str, salt: bytes, program: str = DEFAULT_
 
 
 def path_for(ecosystem: str, network: str, program: str = DEFAULT_PROGRAM) -> Path:
-    root = LOCAL_ROOT if network == "local" or network.endswith("-fork") else ROOT
+    local = network == "local" or network.endswith("-fork")
+    root = settings().local_folder / "deployments" if local else settings().deployments_folder
     return root / f"{ecosystem}-{network}{_suffix(program)}.json"
 
 

@@ -21,8 +21,6 @@ import os
 from pathlib import Path
 from typing import Any
 
-ROOT = Path("var") / "journal"
-
 
 class Journal:
     def __init__(self, path: Path) -> None:
@@ -36,7 +34,10 @@ class Journal:
         """One journal per chain, deployment and sender. `deployment` tells apart two
         deployments at one address (a restarted local chain): pass the program salt."""
         tag = f"-{deployment[2:10]}" if deployment else ""
-        return cls(ROOT / f"{chain_id}-{escrow.lower()}{tag}-{sender.lower()}.jsonl")
+        from itgen_chain.config import settings
+
+        root = settings().work_folder / "journal"
+        return cls(root / f"{chain_id}-{escrow.lower()}{tag}-{sender.lower()}.jsonl")
 
     def entries(self) -> list[dict[str, Any]]:
         """Every readable line; unreadable ones are listed in `torn` and skipped."""

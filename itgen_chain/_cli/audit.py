@@ -11,6 +11,7 @@ import click
 from ape.cli import ConnectedProviderCommand, network_option
 
 from itgen_chain._cli.click_ext import escrow_option, program_option, reports_errors
+from itgen_chain.config import settings
 
 
 @click.command(cls=ConnectedProviderCommand)
@@ -18,8 +19,8 @@ from itgen_chain._cli.click_ext import escrow_option, program_option, reports_er
 @click.option(
     "--db",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    default=Path("var") / "index.sqlite",
-    show_default=True,
+    default=lambda: settings().work_folder / "index.sqlite",
+    show_default="var/index.sqlite (itgen: work_folder)",
 )
 @click.option(
     "--out",

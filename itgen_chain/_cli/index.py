@@ -11,14 +11,16 @@ import click
 from ape.cli import ConnectedProviderCommand, network_option
 
 from itgen_chain._cli.click_ext import escrow_option, program_option, reports_errors
-
-DEFAULT_DB = Path("var") / "index.sqlite"
+from itgen_chain.config import settings
 
 
 @click.command(cls=ConnectedProviderCommand)
 @network_option()
 @click.option(
-    "--db", type=click.Path(dir_okay=False, path_type=Path), default=DEFAULT_DB, show_default=True
+    "--db",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=lambda: settings().work_folder / "index.sqlite",
+    show_default="var/index.sqlite (itgen: work_folder)",
 )
 @click.option(
     "--confirmations",
@@ -70,9 +72,11 @@ def cli(
             f"escrow {deployment.escrow}: token {deployment.token}, deployed in block {deployment.block}"
         )
     local = chain.provider.network.is_local
-    settings = IndexerSettings(
+    indexing = IndexerSettings(
         max_range=max_range,
-        confirmations=confirmations if confirmations is not None else (0 if local else 15),
+        confirmations=confirmations
+        if confirmations is not None
+        else (0 if local else settings().confirmations),
         finalized=confirmations is None and not local,
         retries=retries,
         backoff=backoff,
@@ -82,7 +86,7 @@ def cli(
         chain.provider,
         escrow_abi(compiled.escrow_type()),
         db,
-        settings,
+        indexing,
     )
     started = time.monotonic()
     with click.progressbar(length=1, label="indexing") as bar:

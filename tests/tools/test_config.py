@@ -1,0 +1,34 @@
+"""The itgen: section of ape-config.yaml and its environment overrides."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from itgen_chain import config
+
+
+def test_the_projects_itgen_section_is_read_with_every_field_documented():
+    config.settings.cache_clear()
+    settings = config.settings()
+    assert settings.deployments_folder == Path("deployments")
+    assert settings.batch_size == 100 and settings.confirmations == 15
+    source = Path(config.__file__).read_text()
+    for name in config.ItgenConfig.model_fields:
+        assert f"    {name}:" in source and '    """' in source.split(f"    {name}:")[1][:400]
+
+
+def test_the_environment_overrides_the_file(monkeypatch, tmp_path):
+    monkeypatch.setenv("ITGEN_BATCH_SIZE", "40")
+    monkeypatch.setenv("ITGEN_DEPLOYMENTS_FOLDER", str(tmp_path / "records"))
+    config.settings.cache_clear()
+    try:
+        settings = config.settings()
+        assert settings.batch_size == 40
+        assert settings.deployments_folder == tmp_path / "records"
+        from itgen_chain import deployments
+
+        assert deployments.path_for("bsc", "mainnet", "spring") == (
+            tmp_path / "records" / "bsc-mainnet.spring.json"
+        )
+    finally:
+        config.settings.cache_clear()
