@@ -14,6 +14,7 @@ import click
 from ape.cli import ConnectedProviderCommand, account_option, network_option
 
 from itgen_chain._cli.click_ext import (
+    batch_size_option,
     delimiter_option,
     dry_run_option,
     program_option,
@@ -21,20 +22,13 @@ from itgen_chain._cli.click_ext import (
     reports_errors,
     yes_option,
 )
-from itgen_chain.config import settings
 
 
 @click.command(cls=ConnectedProviderCommand)
 @network_option()
 @account_option()
 @click.argument("roster", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option(
-    "--batch-size",
-    type=click.IntRange(1, 500),
-    default=lambda: settings().batch_size,
-    show_default="itgen: batch_size, 100",
-    help="Attestations per transaction at most; cut further to fit BNB Chain's gas cap.",
-)
+@batch_size_option
 @dry_run_option
 @yes_option
 @reference_pattern_option

@@ -15,6 +15,21 @@ from itgen_chain.amounts import to_base_units
 from itgen_chain.exceptions import AmountError
 
 yes_option = click.option("--yes", is_flag=True, help="Do not ask before money moves.")
+
+
+def _default_batch_size() -> int:
+    from itgen_chain.config import settings
+
+    return settings().batch_size
+
+
+batch_size_option = click.option(
+    "--batch-size",
+    type=click.IntRange(1, 500),
+    default=_default_batch_size,
+    show_default="itgen: batch_size, 100",
+    help="Attestations per transaction at most; cut further to fit BNB Chain's gas cap.",
+)
 program_option = click.option(
     "--program",
     default="main",
