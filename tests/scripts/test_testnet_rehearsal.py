@@ -1,0 +1,113 @@
+"""A BNB Chain testnet rehearsal: the whole program through `--network bsc:testnet:node`,
+with BSC_TESTNET_RPC_URL pointing at an anvil that says it is chain 97 and mines a block a
+second, so the paths a local chain skips run as they will on BNB Chain testnet: the record
+meant to be committed, the salt in secrets/, legacy gas-price transactions, confirmations."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import stat
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+MNEMONIC = "test test test test test test test test test test test junk"
+DONOR = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"  # TEST::1
+REGISTRAR = "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC"  # TEST::2
+
+
+@pytest.fixture
+def testnet():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    process = subprocess.Popen(
+        [str(ROOT / "node_modules" / ".bin" / "anvil"), "--port", str(port), "--chain-id", "97",
+         "--block-time", "1", "--mnemonic", MNEMONIC],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                break
+        time.sleep(0.1)
+    yield port
+    process.terminate()
+    process.wait(timeout=10)
+
+
+@pytest.mark.timeout(900)
+def test_the_whole_program_through_bsc_testnet(testnet, tmp_path):
+    from web3 import HTTPProvider, Web3
+
+    work = tmp_path / "charity"
+    work.mkdir()
+    shutil.copy(ROOT / "ape-config.yaml", work / "ape-config.yaml")
+    env = {**os.environ, "BSC_TESTNET_RPC_URL": f"http://127.0.0.1:{testnet}"}
+
+    def itgen(*args: str) -> str:
+        result = subprocess.run(
+            [shutil.which("ape") or "ape", "itgen", *args, "--network", "bsc:testnet:node"],
+            cwd=work, env=env, capture_output=True, text=True, timeout=300,
+        )  # fmt: skip
+        assert result.returncode == 0, (
+            f"ape itgen {' '.join(args)}:\n{result.stdout}{result.stderr}"
+        )
+        return result.stdout
+
+    web3 = Web3(HTTPProvider(f"http://127.0.0.1:{testnet}"))
+    assert web3.eth.chain_id == 97
+    artifact = json.loads((ROOT / ".build" / "__local__.json").read_text())
+    bytecode = artifact["contractTypes"]["BscUsdLike"]["deploymentBytecode"]["bytecode"]
+    token = web3.eth.wait_for_transaction_receipt(
+        web3.eth.send_transaction({"from": DONOR, "data": bytecode})
+    )["contractAddress"]
+    mint = Web3.keccak(text="mint(address,uint256)")[:4] + bytes(12) + bytes.fromhex(DONOR[2:])
+    web3.eth.wait_for_transaction_receipt(
+        web3.eth.send_transaction(
+            {"from": DONOR, "to": token, "data": "0x" + (mint + (10**24).to_bytes(32, "big")).hex()}
+        )
+    )
+
+    admin = ("--account", "TEST::0", "--yes")
+    itgen("deploy", "--token", token, "--donor", DONOR, "--program-end", "2030-01-01", *admin)
+    record_path = work / "deployments" / "bsc-testnet.json"  # meant to be committed
+    record = json.loads(record_path.read_text())
+    assert record["chain_id"] == 97 and record["network"] == "testnet"
+    salt = work / "secrets" / "bsc-testnet.salt"
+    assert stat.S_IMODE(salt.stat().st_mode) == 0o600
+    assert salt.read_text().strip()[2:] not in record_path.read_text()
+
+    itgen("fund", "5000", "--account", "TEST::1", "--yes")
+    itgen("courses", "set", "1", "--registration", "450", *admin)
+    itgen("registrars", "add", REGISTRAR, "--allowance", "4000", *admin)
+    roster = work / "roster.csv"
+    roster.write_text(
+        "student_ref,payee,course,milestone\n"
+        + "".join(
+            f"T-{n},{Web3.to_checksum_address(f'0x{0xCAFE000 + n:040x}')},1,registration\n"
+            for n in range(5)
+        )
+    )
+    itgen("attest", str(roster), "--account", "TEST::2", "--yes")
+    registrar_txs = [
+        tx
+        for n in range(record["block"], web3.eth.block_number + 1)
+        for tx in web3.eth.get_block(n, full_transactions=True)["transactions"]
+        if tx["from"] == REGISTRAR
+    ]
+    assert registrar_txs and all(tx["type"] == 0 for tx in registrar_txs)  # legacy gasPrice
+    time.sleep(3)
+    indexed = itgen("index", "--confirmations", "2", "--db", str(work / "index.sqlite"))
+    assert "(2 confirmation(s) below the head)" in indexed
+    itgen("audit", "--db", str(work / "index.sqlite"), "--out", str(work / "audit"))
+    report = json.loads((work / "audit" / "audit.json").read_text())
+    assert report["reconciled"] is True and report["totals"]["released"]["tokens"] == "2250"
+    assert report["code_verification"]["match"] is True
