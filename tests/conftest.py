@@ -142,3 +142,69 @@ def new_student():
         return Attestation(student_id, to_checksum_address(payee), course_id, milestone)
 
     return make
+
+
+@pytest.fixture
+def start_anvil():
+    """Starts standalone anvils from npm (the test mnemonic, any extra flags) and returns
+    their ports; stops them at the end of the test."""
+    import socket
+    import subprocess
+    import time
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    started: dict[int, subprocess.Popen] = {}
+
+    def start(*flags: str) -> int:
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        command = [str(root / "node_modules" / ".bin" / "anvil"), "--port", str(port)]
+        command += ["--mnemonic", "test test test test test test test test test test test junk"]
+        process = subprocess.Popen(
+            [*command, *flags], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        started[port] = process
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            with socket.socket() as sock:
+                if sock.connect_ex(("127.0.0.1", port)) == 0:
+                    return port
+            time.sleep(0.1)
+        raise AssertionError(f"anvil did not start on port {port}")
+
+    start.processes = started  # by port, for a test that stops its node on purpose
+    yield start
+    for process in started.values():
+        process.terminate()
+        process.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def deploy_test_token():
+    """Deploys a test token compiled in this repository through web3 (the package under
+    test never carries one) and mints `mint` base units to the sender; returns its address."""
+    import json
+    from pathlib import Path
+
+    from web3 import HTTPProvider, Web3
+
+    build = Path(__file__).resolve().parents[1] / ".build" / "__local__.json"
+
+    def deploy(port: int, sender: str, name: str = "BscUsdLike", mint: int = 0) -> str:
+        web3 = Web3(HTTPProvider(f"http://127.0.0.1:{port}"))
+        bytecode = json.loads(build.read_text())["contractTypes"][name]["deploymentBytecode"]
+        receipt = web3.eth.wait_for_transaction_receipt(
+            web3.eth.send_transaction({"from": sender, "data": bytecode["bytecode"]})
+        )
+        token = receipt["contractAddress"]
+        if mint:
+            data = Web3.keccak(text="mint(address,uint256)")[:4] + bytes(12)
+            data += bytes.fromhex(sender[2:]) + mint.to_bytes(32, "big")
+            web3.eth.wait_for_transaction_receipt(
+                web3.eth.send_transaction({"from": sender, "to": token, "data": "0x" + data.hex()})
+            )
+        return token
+
+    return deploy

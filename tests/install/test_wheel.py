@@ -7,10 +7,8 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -41,35 +39,14 @@ def installed(tmp_path_factory):
     return where, venv
 
 
-@pytest.fixture
-def chain_node():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    anvil = ROOT / "node_modules" / ".bin" / "anvil"
-    process = subprocess.Popen(
-        [str(anvil), "--port", str(port), "--mnemonic", MNEMONIC, "--block-base-fee-per-gas", "0"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        with socket.socket() as sock:
-            if sock.connect_ex(("127.0.0.1", port)) == 0:
-                break
-        time.sleep(0.1)
-    yield port
-    process.terminate()
-    process.wait(timeout=10)
-
-
 @pytest.mark.timeout(900)
 def test_the_installed_wheel_runs_a_whole_program_outside_the_repository(
-    installed, chain_node, tmp_path
+    installed, start_anvil, deploy_test_token, tmp_path
 ):
-    from web3 import HTTPProvider, Web3
+    from web3 import Web3
 
     where, venv = installed
+    chain_node = start_anvil("--block-base-fee-per-gas", "0")
     work = tmp_path / "charity"
     work.mkdir()
     env = {
@@ -91,17 +68,7 @@ def test_the_installed_wheel_runs_a_whole_program_outside_the_repository(
         return result.stdout
 
     # The token is the chain's business, not the package's: a BSC-USD-like one, by web3.
-    web3 = Web3(HTTPProvider(f"http://127.0.0.1:{chain_node}"))
-    artifact = json.loads((ROOT / ".build" / "__local__.json").read_text())
-    bytecode = artifact["contractTypes"]["BscUsdLike"]["deploymentBytecode"]["bytecode"]
-    token = web3.eth.wait_for_transaction_receipt(
-        web3.eth.send_transaction({"from": DONOR, "data": bytecode})
-    )["contractAddress"]
-    mint = Web3.keccak(text="mint(address,uint256)")[:4] + bytes(12) + bytes.fromhex(DONOR[2:])
-    mint += (10**24).to_bytes(32, "big")
-    web3.eth.wait_for_transaction_receipt(
-        web3.eth.send_transaction({"from": DONOR, "to": token, "data": "0x" + mint.hex()})
-    )
+    token = deploy_test_token(chain_node, DONOR, mint=10**24)
 
     admin = ("--account", "TEST::0", "--yes")
     itgen("deploy", "--token", token, "--donor", DONOR, "--program-end", "2030-01-01", *admin)

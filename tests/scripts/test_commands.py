@@ -8,7 +8,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import time
 from pathlib import Path
@@ -20,39 +19,11 @@ MNEMONIC = "test test test test test test test test test test test junk"
 DONOR = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture
-def node(tmp_path):
+def node(start_anvil):
     """A standalone anvil, and a runner of `ape run` commands against it."""
-    port = free_port()
-    anvil = shutil.which("anvil", path=str(ROOT / "node_modules" / ".bin")) or "anvil"
-    process = subprocess.Popen(
-        [
-            anvil,
-            "--port",
-            str(port),
-            "--mnemonic",
-            MNEMONIC,
-            "--accounts",
-            "10",
-            "--block-base-fee-per-gas",
-            "0",
-            "--enable-tx-gas-limit",  # BNB Chain's 2^24 cap per transaction (EIP-7825)
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        with socket.socket() as sock:
-            if sock.connect_ex(("127.0.0.1", port)) == 0:
-                break
-        time.sleep(0.1)
+    # BNB Chain's 2^24 cap per transaction (EIP-7825) is enforced.
+    port = start_anvil("--accounts", "10", "--block-base-fee-per-gas", "0", "--enable-tx-gas-limit")
     env = {**os.environ, "APE_FOUNDRY_HOST": f"http://127.0.0.1:{port}"}
 
     def ape(
@@ -88,11 +59,9 @@ def node(tmp_path):
             )
         return result
 
-    ape.process = process
     ape.port = port
-    yield ape
-    process.terminate()
-    process.wait(timeout=10)
+    ape.process = start_anvil.processes[port]
+    return ape
 
 
 def write_roster(path: Path, rows: list[list[str]]) -> Path:
@@ -466,18 +435,10 @@ def test_a_batch_size_past_the_gas_cap_is_cut_to_fit(node, tmp_path):
     assert len(gas) == 2 and all(used < 2**24 for used in gas)
 
 
-def deploy_usdt_like(ape) -> str:
-    """The USDT-like mock (6 decimals, no return value, approve only from or to zero)."""
-    artifact = json.loads((ROOT / ".build" / "__local__.json").read_text())
-    bytecode = artifact["contractTypes"]["UsdtLike"]["deploymentBytecode"]["bytecode"]
-    web3 = web3_for(ape.port)
-    tx = web3.eth.send_transaction({"from": DONOR, "data": bytecode})
-    return web3.eth.wait_for_transaction_receipt(tx)["contractAddress"]
-
-
 @pytest.mark.timeout(600)
-def test_fund_with_a_usdt_like_token_works_in_every_allowance_state(node):
-    token = deploy_usdt_like(node)
+def test_fund_with_a_usdt_like_token_works_in_every_allowance_state(node, deploy_test_token):
+    # The USDT-like mock: 6 decimals, no return value, approve only from or to zero.
+    token = deploy_test_token(node.port, DONOR, "UsdtLike")
     admin = ("--account", "TEST::0", "--yes")
     node(
         "deploy",

@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import stat
 import subprocess
 import time
@@ -22,31 +21,11 @@ DONOR = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"  # TEST::1
 REGISTRAR = "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC"  # TEST::2
 
 
-@pytest.fixture
-def testnet():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    process = subprocess.Popen(
-        [str(ROOT / "node_modules" / ".bin" / "anvil"), "--port", str(port), "--chain-id", "97",
-         "--block-time", "1", "--mnemonic", MNEMONIC],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        with socket.socket() as sock:
-            if sock.connect_ex(("127.0.0.1", port)) == 0:
-                break
-        time.sleep(0.1)
-    yield port
-    process.terminate()
-    process.wait(timeout=10)
-
-
 @pytest.mark.timeout(900)
-def test_the_whole_program_through_bsc_testnet(testnet, tmp_path):
+def test_the_whole_program_through_bsc_testnet(start_anvil, deploy_test_token, tmp_path):
     from web3 import HTTPProvider, Web3
 
+    testnet = start_anvil("--chain-id", "97", "--block-time", "1")
     work = tmp_path / "charity"
     work.mkdir()
     shutil.copy(ROOT / "ape-config.yaml", work / "ape-config.yaml")
@@ -64,17 +43,7 @@ def test_the_whole_program_through_bsc_testnet(testnet, tmp_path):
 
     web3 = Web3(HTTPProvider(f"http://127.0.0.1:{testnet}"))
     assert web3.eth.chain_id == 97
-    artifact = json.loads((ROOT / ".build" / "__local__.json").read_text())
-    bytecode = artifact["contractTypes"]["BscUsdLike"]["deploymentBytecode"]["bytecode"]
-    token = web3.eth.wait_for_transaction_receipt(
-        web3.eth.send_transaction({"from": DONOR, "data": bytecode})
-    )["contractAddress"]
-    mint = Web3.keccak(text="mint(address,uint256)")[:4] + bytes(12) + bytes.fromhex(DONOR[2:])
-    web3.eth.wait_for_transaction_receipt(
-        web3.eth.send_transaction(
-            {"from": DONOR, "to": token, "data": "0x" + (mint + (10**24).to_bytes(32, "big")).hex()}
-        )
-    )
+    token = deploy_test_token(testnet, DONOR, mint=10**24)
 
     admin = ("--account", "TEST::0", "--yes")
     itgen("deploy", "--token", token, "--donor", DONOR, "--program-end", "2030-01-01", *admin)
