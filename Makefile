@@ -42,8 +42,8 @@ package-contracts: compile
 	$(BIN)/python tools/package_contracts.py
 
 lint: setup
-	ruff check itgen_chain scripts tests plugins tools
-	ruff format --check itgen_chain scripts tests plugins tools
+	ruff check itgen_chain scripts tests plugins tools devtools
+	ruff format --check itgen_chain scripts tests plugins tools devtools
 
 slither: setup
 	slither contracts --solc-standard-json --solc $(BIN)/solc \

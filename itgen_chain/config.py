@@ -41,6 +41,11 @@ class ItgenConfig(PluginConfig):
     """Attestations per transaction at most for `attest` and `relay` (batches are cut
     further to stay under BNB Chain's 2^24 gas per transaction)."""
 
+    retries: int = 6
+    """Tries again, with exponential backoff, of any JSON-RPC call that a provider refuses
+    for its rate limit (HTTP 429, -32005 "limit exceeded", -32029) or whose connection drops;
+    every command, connecting included."""
+
 
 @cache
 def settings() -> ItgenConfig:

@@ -65,3 +65,21 @@ class NodeUnavailable(ItgenError):
             f"the node stopped answering ({detail}). Nothing is paid twice: run\n    {resume}\n"
             "again when the node is back; it resumes from the journal."
         )
+
+
+class Cancelled(ItgenError):
+    """The person running the command said no (or could not be asked and gave no --yes)."""
+
+    def __init__(self, question: str) -> None:
+        super().__init__(f"not confirmed ({question!r}); nothing was sent")
+
+
+class AdminError(ItgenError):
+    """An admin change the escrow would refuse, or one that would change nothing."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"{reason}; nothing was sent")
+
+
+class SafeError(ItgenError):
+    """A Safe that cannot be used: not found, another version, or a signer not an owner."""

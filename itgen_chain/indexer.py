@@ -4,7 +4,8 @@
   checkpoint, so a run stopped at any point loses nothing and duplicates nothing.
 - Confirmation depth: only blocks at least ``confirmations`` below the head are indexed.
 - Real RPC limits: ``eth_getLogs`` ranges are capped (``max_range``); a "range too large"
-  or "too many results" error (-32005 and friends) halves the range; a rate limit backs off.
+  or "too many results" error halves the range; a rate limit (429, -32005 "limit
+  exceeded", -32029) or a dropped connection backs off without splitting (retrying.py).
   An endpoint that refuses ``eth_getLogs`` is reported as such.
 - Reorgs: the hash of every block that had a log and of every checkpoint is kept; when a
   kept hash no longer matches the chain, everything after the fork point is rolled back
@@ -25,6 +26,7 @@ from eth_abi import decode as abi_decode
 from eth_utils import event_abi_to_log_topic
 
 from itgen_chain.exceptions import ItgenError
+from itgen_chain.retrying import RANGE, Retrier, classify
 
 TRANSFER_TOPIC = "0xddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef"
 SCHEMA = """
@@ -42,20 +44,9 @@ CREATE TABLE IF NOT EXISTS events (
     PRIMARY KEY (block_number, log_index)
 );
 """
-RANGE_ERRORS = (
-    "-32005",
-    "range",
-    "too many",
-    "limit",
-    "exceed",
-    "response size",
-    "10000 results",
-    "connection aborted",
-    "connection reset",
-    "timed out",
-    "payload too large",
-)
-RATE_ERRORS = ("429", "rate", "-32029", "too many requests", "capacity")
+# Fetched ranges are written together, up to this many or this often.
+WRITE_RANGES = 64
+WRITE_SECONDS = 2.0
 REFUSED_ERRORS = (
     "-32601",
     "method not found",
@@ -74,9 +65,17 @@ class IndexerSettings:
     """How the indexer talks to the node."""
 
     max_range: int = 5_000
-    """The widest ``eth_getLogs`` block range asked for (BNB Chain providers cap at 5,000)."""
+    """The ``eth_getLogs`` block range asked for first (BNB Chain providers cap at 5,000)."""
+    grow_to: int = 0
+    """With a value above max_range, ranges double while the provider accepts them, up to
+    this; a refusal shrinks them to the size the provider names, or halves them, and they
+    never grow past a size refused before. 0: ranges stay at max_range."""
     min_range: int = 1
     """Below this, a "range too large" error is final."""
+    workers: int = 1
+    """Ranges in flight at once (each its own connection); results are written in order."""
+    rps: float = 0.0
+    """Requests per second at most (a token bucket shared by the workers); 0: no limit."""
     confirmations: int = 0
     """Blocks below the head that are not yet indexed (15 is a safe choice on BNB Chain);
     with `finalized`, the depth used when the node does not answer for its finalized block."""
@@ -212,6 +211,11 @@ class Indexer:
             )
         self.rollbacks = 0
         self.finality = ""
+        self.retrier = Retrier(
+            self.settings.retries, self.settings.backoff, sleep=lambda seconds: self.sleep(seconds)
+        )
+        self.bucket = TokenBucket(self.settings.rps) if self.settings.rps else None
+        self.planner: RangePlanner | None = None
 
     # ------------------------------------------------------------------ state
 
@@ -232,22 +236,11 @@ class Indexer:
     # ------------------------------------------------------------------ RPC
 
     def call(self, method: str, params: list) -> Any:
-        """One JSON-RPC call with backoff on rate limits."""
-        delay = self.settings.backoff
-        for attempt in range(self.settings.retries + 1):
-            try:
-                return self.request(method, params)
-            except Exception as error:  # providers raise many shapes of error
-                text = str(error).lower()
-                if (
-                    any(marker in text for marker in RATE_ERRORS)
-                    and attempt < self.settings.retries
-                ):
-                    self.sleep(delay)
-                    delay *= 2
-                    continue
-                raise
-        raise AssertionError("unreachable")
+        """One JSON-RPC call, retried on rate limits and dropped connections (retrying.py);
+        a range refusal is left to get_logs."""
+        if self.bucket is not None:
+            self.bucket.take()
+        return self.retrier.call(method, self.request, method, params)
 
     def get_logs(self, start: int, end: int) -> list[dict[str, Any]]:
         """Escrow logs and token transfers into and out of it, splitting ranges as needed."""
@@ -260,7 +253,7 @@ class Indexer:
                     f"this endpoint refuses eth_getLogs ({error}); index through a node or a "
                     "provider that serves logs"
                 ) from error
-            if end > start and any(marker in text for marker in RANGE_ERRORS):
+            if end > start and classify(error) == RANGE:
                 middle = (start + end) // 2
                 return self.get_logs(start, middle) + self.get_logs(middle + 1, end)
             raise
@@ -285,19 +278,76 @@ class Indexer:
     # ------------------------------------------------------------------ indexing
 
     def run(self, progress: Callable[[int, int], None] = lambda done, total: None) -> int:
-        """Indexes up to the head minus the confirmation depth; returns events added."""
-        added = 0
+        """Indexes up to the target block (finalized, or a depth below the head); returns
+        the events added. Ranges are fetched `workers` at a time within `rps`, sized by a
+        RangePlanner, and written in block order, each write one SQLite transaction with
+        its checkpoint."""
+        from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+
         self.check_reorg()
         head, self.finality = self.target()
         first = self.checkpoint + 1
         total = max(head - first + 1, 0)
-        start = first
-        while start <= head:
-            end = min(start + self.settings.max_range - 1, head)
-            added += self.index_range(start, end)
-            progress(end - first + 1, total)
-            start = end + 1
+        planner = RangePlanner(
+            self.settings.max_range, self.settings.grow_to, self.settings.min_range
+        )
+        self.planner = planner
+        pending: list[tuple[int, int]] = []  # refused ranges to ask again, smaller
+        fetched: dict[int, tuple[int, list[dict[str, Any]]]] = {}
+        next_start, cursor, added = first, first, 0
+        running: dict[Any, tuple[int, int]] = {}
+        ready: list[tuple[int, int, list[dict[str, Any]]]] = []
+        written_at = time.monotonic()
+        with ThreadPoolExecutor(max(self.settings.workers, 1)) as pool:
+            while cursor <= head:
+                while len(running) < max(self.settings.workers, 1) and (
+                    pending or next_start <= head
+                ):
+                    if pending:
+                        start, end = pending.pop(0)
+                    else:
+                        start = next_start
+                        end = min(start + planner.size - 1, head)
+                        next_start = end + 1
+                    running[pool.submit(self._fetch, start, end)] = (start, end)
+                if not running:
+                    raise AssertionError(f"indexer stalled at block {cursor}")
+                done, _ = wait(running, return_when=FIRST_COMPLETED)
+                for future in done:
+                    start, end = running.pop(future)
+                    try:
+                        fetched[start] = (end, future.result())
+                        planner.accepted(end - start + 1)
+                    except Exception as error:
+                        if end == start or classify(error) != RANGE:
+                            self._raise_fetch_error(error)
+                        size = planner.refused(end - start + 1, str(error))
+                        pieces = [(s, min(s + size - 1, end)) for s in range(start, end + 1, size)]
+                        pending = sorted(pending + pieces)
+                while cursor in fetched:
+                    end, logs = fetched.pop(cursor)
+                    ready.append((cursor, end, logs))
+                    cursor = end + 1
+                # Written in block order, a few ranges a transaction (one block lookup for
+                # the checkpoint's hash each), at least every WRITE_SECONDS.
+                due = time.monotonic() - written_at >= WRITE_SECONDS
+                if ready and (cursor > head or len(ready) >= WRITE_RANGES or due):
+                    added += self._write(ready)
+                    ready, written_at = [], time.monotonic()
+                    progress(cursor - first, total)
         return added
+
+    def _fetch(self, start: int, end: int) -> list[dict[str, Any]]:
+        return self._get_logs(start, end)
+
+    def _raise_fetch_error(self, error: Exception) -> None:
+        text = str(error).lower()
+        if any(marker in text for marker in REFUSED_ERRORS):
+            raise IndexerError(
+                f"this endpoint refuses eth_getLogs ({error}); index through a node or a "
+                "provider that serves logs"
+            ) from error
+        raise error
 
     def target(self) -> tuple[int, str]:
         """The block to index up to, and how it was chosen, in words."""
@@ -313,29 +363,36 @@ class Indexer:
         return head - depth, f"{depth} confirmation(s) below the head"
 
     def index_range(self, start: int, end: int) -> int:
-        logs = self.get_logs(start, end)
+        """Fetches and writes one range (splitting it on "range too large" refusals)."""
+        return self._write([(start, end, self.get_logs(start, end))])
+
+    def _write(self, ranges: list[tuple[int, int, list[dict[str, Any]]]]) -> int:
+        """Writes consecutive fetched ranges in one transaction with the checkpoint at the
+        last one's end (its block hash kept, for reorgs)."""
         rows, hashes, timestamps = [], {}, {}
         decode, escrow = self.decoder.decode, self.escrow
-        for log in logs:
-            if log.get("removed"):
-                continue
-            decoded = decode(log, escrow)
-            if decoded is None:
-                continue
-            number = int(log["blockNumber"], 16)
-            hashes[number] = log["blockHash"]
-            if "blockTimestamp" in log:
-                timestamps[number] = int(log["blockTimestamp"], 16)
-            rows.append(
-                (
-                    number,
-                    int(log["logIndex"], 16),
-                    log["transactionHash"],
-                    log["address"].lower(),
-                    decoded[0],
-                    decoded[1],
+        for _, _, logs in ranges:
+            for log in logs:
+                if log.get("removed"):
+                    continue
+                decoded = decode(log, escrow)
+                if decoded is None:
+                    continue
+                number = int(log["blockNumber"], 16)
+                hashes[number] = log["blockHash"]
+                if "blockTimestamp" in log:
+                    timestamps[number] = int(log["blockTimestamp"], 16)
+                rows.append(
+                    (
+                        number,
+                        int(log["logIndex"], 16),
+                        log["transactionHash"],
+                        log["address"].lower(),
+                        decoded[0],
+                        decoded[1],
+                    )
                 )
-            )
+        end = ranges[-1][1]
         end_block = self.block(end)
         hashes[end] = end_block["hash"]
         timestamps[end] = int(end_block["timestamp"], 16)
@@ -374,6 +431,78 @@ class Indexer:
             )
         self.rollbacks += 1
         return keep_to
+
+
+class RangePlanner:
+    """The eth_getLogs range size: doubled after each accepted range while under `grow_to`;
+    on a refusal, the size the provider names ("exceed maximum block range: 5000", "Try
+    with this block range [0x.., 0x..]", "max 2000 blocks") or half, and never again above a
+    size refused."""
+
+    def __init__(self, initial: int, grow_to: int = 0, floor: int = 1) -> None:
+        self.size = max(initial, floor)
+        self.ceiling = max(grow_to, initial)
+        self.floor = floor
+        self.refusals = 0
+
+    def accepted(self, size: int) -> None:
+        if size < self.size:
+            return
+        self.size = max(min(self.size * 2, self.ceiling), self.size)
+
+    def refused(self, size: int, message: str) -> int:
+        """The size to ask next after `size` was refused with `message`."""
+        self.refusals += 1
+        hint = range_hint(message)
+        if hint is not None and hint < size:
+            self.ceiling = min(self.ceiling, hint)  # the provider's own cap: never past it
+        else:
+            self.ceiling = min(self.ceiling, size - 1)
+            hint = size // 2
+        self.size = max(min(hint, self.ceiling), self.floor)
+        return self.size
+
+
+def range_hint(message: str) -> int | None:
+    """The block range a provider's refusal names, if any."""
+    import re
+
+    suggested = re.search(r"\[\s*0x([0-9a-fA-F]+)\s*,\s*0x([0-9a-fA-F]+)\s*\]", message)
+    if suggested:
+        return int(suggested.group(2), 16) - int(suggested.group(1), 16) + 1
+    named = re.search(
+        r"(?:max(?:imum)?|limit(?:ed)?|up to|at most)[^0-9]{0,30}?(\d[\d,_]*)\s*(?:blocks?)?",
+        message,
+        re.IGNORECASE,
+    )
+    if named:
+        value = int(re.sub(r"[,_]", "", named.group(1)))
+        return value if value > 0 else None
+    return None
+
+
+class TokenBucket:
+    """At most `rate` takes a second on average, bursts of up to one second's worth."""
+
+    def __init__(self, rate: float) -> None:
+        import threading
+
+        self.rate = rate
+        self.tokens = rate
+        self.updated = time.monotonic()
+        self.lock = threading.Lock()
+
+    def take(self) -> None:
+        while True:
+            with self.lock:
+                now = time.monotonic()
+                self.tokens = min(self.rate, self.tokens + (now - self.updated) * self.rate)
+                self.updated = now
+                if self.tokens >= 1:
+                    self.tokens -= 1
+                    return
+                wait = (1 - self.tokens) / self.rate
+            time.sleep(wait)
 
 
 def rpc(provider: Any) -> Callable[[str, list], Any]:

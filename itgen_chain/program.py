@@ -1,16 +1,42 @@
-"""The program a command works on: its deployed escrow and token, with checks that explain
-a revert in words before anything is sent."""
+"""One client for a deployed program (ApePay's StreamManager is the model): its escrow and
+token, and every admin operation as a method that checks first and returns the change to
+make, or raises a typed error in words. Whoever signs (an account, or a Safe in safe.py)
+applies the changes; nothing here sends on its own except `apply`."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
 
-from itgen_chain.amounts import to_base_units
+from itgen_chain.amounts import format_time, format_tokens, to_base_units
+from itgen_chain.exceptions import AdminError, ItgenError, RegistrarExpiryError
+
+
+@dataclass(frozen=True)
+class Change:
+    """One transaction to the escrow (or another contract), checked: what it does in words,
+    the contract method and its arguments."""
+
+    what: str
+    method: Any  # an ape ContractTransactionHandler
+    args: tuple
+
+    @property
+    def to(self) -> str:
+        return self.method.contract.address
+
+    @property
+    def data(self) -> bytes:
+        return bytes(self.method.encode_input(*self.args))
+
+    @property
+    def abi(self) -> Any:
+        """The method's ABI (the escrow and ERC-20 methods used have no overloads)."""
+        return self.method.abis[0]
 
 
 @dataclass
-class Connected:
+class Program:
     """The escrow of the network ape is connected to, with its token."""
 
     deployment: Any
@@ -24,9 +50,155 @@ class Connected:
 
     def tokens(self, base_units: int) -> str:
         """Base units as exact tokens: ``12.345678``."""
-        from itgen_chain.amounts import format_tokens
-
         return format_tokens(base_units, self.decimals)
+
+    # ------------------------------------------------------------ admin changes
+
+    def set_course(self, course: int, registration: int, completion: int) -> Change:
+        """Adds `course` or updates its amounts (base units); it becomes active."""
+        return Change(
+            f"set course {course}: {self.tokens(registration)} on registration, "
+            f"{self.tokens(completion)} on completion",
+            self.escrow.setCourse,
+            (course, registration, completion, True),
+        )
+
+    def deactivate_course(self, course: int) -> Change:
+        registration, completion, active = self.escrow.course(course)
+        if not active:
+            raise AdminError(f"course {course} is not active")
+        return Change(
+            f"deactivate course {course}",
+            self.escrow.setCourse,
+            (course, registration, completion, False),
+        )
+
+    def set_registrar(self, registrar: str, allowance: int, expiry: int | None = None) -> Change:
+        """Adds `registrar` or changes its allowance (base units) and expiry (default: the
+        program end, which it cannot outlive)."""
+        registrar = _address(registrar, "registrar")
+        program_end = self.escrow.programEnd()
+        if expiry is None:
+            expiry = program_end
+        elif expiry > program_end:
+            raise RegistrarExpiryError(expiry, program_end)
+        return Change(
+            f"set registrar {registrar}: allowance {self.tokens(allowance)} tokens, "
+            f"expiry {format_time(expiry)}",
+            self.escrow.setRegistrar,
+            (registrar, allowance, expiry),
+        )
+
+    def remove_registrar(self, registrar: str) -> Change:
+        registrar = _address(registrar, "registrar")
+        if not self.escrow.registrar(registrar).active:
+            raise AdminError(f"{registrar} is not an active registrar")
+        return Change(f"remove registrar {registrar}", self.escrow.removeRegistrar, (registrar,))
+
+    def pause(self) -> Change:
+        if self.escrow.paused():
+            raise AdminError("releases are already paused")
+        return Change("pause all releases", self.escrow.pause, ())
+
+    def unpause(self) -> Change:
+        if not self.escrow.paused():
+            raise AdminError("releases are already running")
+        return Change("resume releases", self.escrow.unpause, ())
+
+    def extend(self, new_end: int) -> Change:
+        """Moves the program end later, up to the latest end fixed at deployment."""
+        current, latest = self.escrow.programEnd(), self.escrow.latestProgramEnd()
+        if new_end <= current:
+            raise AdminError(
+                f"{format_time(new_end)} is not after the program end {format_time(current)}"
+            )
+        if new_end > latest:
+            raise AdminError(
+                f"{format_time(new_end)} is after the latest end fixed at deployment, "
+                f"{format_time(latest)}"
+            )
+        return Change(
+            f"extend the program end from {format_time(current)} to {format_time(new_end)}",
+            self.escrow.extendProgramEnd,
+            (new_end,),
+        )
+
+    def close(self, now: int) -> Change:
+        """Returns what is left to the donor, once the program has ended (`now` is the
+        pending block's time)."""
+        end = self.escrow.programEnd()
+        if now <= end:
+            raise AdminError(f"the program runs until {format_time(end)}: close it after that")
+        if (balance := self.escrow.budget()) == 0:
+            raise AdminError("the escrow holds nothing: already closed")
+        return Change(
+            f"return {self.tokens(balance)} tokens to the donor {self.escrow.donor()}",
+            self.escrow.reclaim,
+            (),
+        )
+
+    def rescue(self, token: str, to: str, amount: int) -> Change:
+        """Sends back `amount` base units of another token sent to the escrow by mistake."""
+        token, to = _address(token, "token"), _address(to, "recipient")
+        if token == self.token.address:
+            raise AdminError("the scholarship token cannot be rescued: it is the students'")
+        return Change(
+            f"rescue {amount} base units of token {token} to {to}",
+            self.escrow.rescueToken,
+            (token, to, amount),
+        )
+
+    def begin_admin_transfer(self, new_admin: str) -> Change:
+        new_admin = _address(new_admin, "new admin")
+        delay = self.escrow.defaultAdminDelay()
+        return Change(
+            f"begin handing the admin role to {new_admin} (it accepts after {delay // 3600} h)",
+            self.escrow.beginDefaultAdminTransfer,
+            (new_admin,),
+        )
+
+    def accept_admin_transfer(self, now: int) -> Change:
+        pending, schedule = self.escrow.pendingDefaultAdmin()
+        if _is_zero(pending):
+            raise AdminError("no admin handover is pending")
+        if now < schedule:
+            raise AdminError(f"{pending} may accept the admin role from {format_time(schedule)}")
+        return Change(
+            f"accept the admin role as {pending}", self.escrow.acceptDefaultAdminTransfer, ()
+        )
+
+    def cancel_admin_transfer(self) -> Change:
+        pending, _ = self.escrow.pendingDefaultAdmin()
+        if _is_zero(pending):
+            raise AdminError("no admin handover is pending")
+        return Change(
+            f"cancel the handover to {pending}", self.escrow.cancelDefaultAdminTransfer, ()
+        )
+
+    def roles(self) -> dict[str, str]:
+        """Who holds each role: the admin, a pending admin and the pauser (from events)."""
+        holders = {"admin": self.escrow.defaultAdmin()}
+        pending, schedule = self.escrow.pendingDefaultAdmin()
+        if not _is_zero(pending):
+            holders["pending admin"] = f"{pending} (from {format_time(schedule)})"
+        role = self.escrow.PAUSER_ROLE()
+        logs = self.escrow.RoleGranted.query("event_arguments", start_block=self.deployment.block)[
+            "event_arguments"
+        ]
+        pausers = sorted({args["account"] for args in logs if bytes(args["role"]) == bytes(role)})
+        current = [p for p in pausers if self.escrow.hasRole(role, p)]
+        holders["pauser"] = ", ".join(current) or "nobody"
+        return holders
+
+    # ------------------------------------------------------------ sending
+
+    def apply(self, changes: list[Change], sender: Any) -> list[Any]:
+        """Sends each change from `sender` in order, each simulated first; returns receipts."""
+        receipts = []
+        for change in changes:
+            self.check(change.what, change.method, *change.args, sender=sender)
+            receipts.append(change.method(*change.args, sender=sender))
+        return receipts
 
     def send(self, what: str, method: Any, *args: Any, sender: Any) -> Any:
         """Simulates `method` with eth_call first; a revert becomes one line naming `what`
@@ -36,19 +208,36 @@ class Connected:
 
     def check(self, what: str, method: Any, *args: Any, sender: Any) -> None:
         """Raises ItgenError with the reason in words if `method` would revert."""
-        from itgen_chain.escrow import _is_connection_error
-        from itgen_chain.exceptions import ItgenError
-        from itgen_chain.indexer import escrow_abi
-        from itgen_chain.reverts import explain
+        from itgen_chain.payouts import _is_connection_error
 
         try:
             method.call(*args, sender=sender)
         except Exception as error:  # ape's ContractLogicError and its custom errors
             if _is_connection_error(error):
                 raise
-            abi = escrow_abi(self.escrow.contract_type) + escrow_abi(self.token.contract_type)
-            reason = explain(error, abi, self.decimals) or _first_line(error)
-            raise ItgenError(f"{what} would revert: {reason}; nothing was sent") from None
+            raise ItgenError(
+                f"{what} would revert: {self.explain(error)}; nothing was sent"
+            ) from None
+
+    def explain(self, error: BaseException) -> str:
+        """A revert of the escrow or its token, in words."""
+        from itgen_chain.indexer import escrow_abi
+        from itgen_chain.reverts import explain
+
+        abi = escrow_abi(self.escrow.contract_type) + escrow_abi(self.token.contract_type)
+        return explain(error, abi, self.decimals) or _first_line(error)
+
+
+def _address(text: str, field: str) -> str:
+    from eth_utils import is_address, to_checksum_address
+
+    if not isinstance(text, str) or not is_address(text):
+        raise AdminError(f"{field} {text!r} is not an address")
+    return to_checksum_address(text)
+
+
+def _is_zero(address: Any) -> bool:
+    return int(str(address), 16) == 0
 
 
 def _first_line(error: BaseException) -> str:
@@ -102,19 +291,19 @@ def discover(escrow: str) -> Discovered:
     return Discovered(escrow, token, donor, deployment_block(web3, escrow), chain.chain_id)
 
 
-def connect(escrow: str | None = None, program: str = "main") -> Connected:
+def connect(escrow: str | None = None, program: str = "main") -> Program:
     """The recorded `program` of the connected network, or with `escrow` any
     ScholarshipEscrow by address alone (token, donor and deployment block from the chain)."""
     from ape import chain
 
-    from itgen_chain import compiled, deployments
+    from itgen_chain import compiled, records
 
     provider = chain.provider
-    deployment = discover(escrow) if escrow else deployments.current(provider, program)
+    deployment = discover(escrow) if escrow else records.current(provider, program)
     # The package's own compiled escrow, and the real token through the ERC-20 interface.
     contract = chain.contracts.instance_at(deployment.escrow, contract_type=compiled.escrow_type())
     token = chain.contracts.instance_at(deployment.token, contract_type=compiled.erc20_type())
-    return Connected(
+    return Program(
         deployment,
         contract,
         token,

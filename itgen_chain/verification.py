@@ -12,6 +12,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from itgen_chain.compiled import escrow_artifact
+from itgen_chain.exceptions import ItgenError
+
+
+class ExplorerError(ItgenError):
+    """The explorer submission could not be made; the manual upload remains."""
 
 
 @dataclass(frozen=True)
@@ -81,3 +86,69 @@ def deployment_block(web3: Any, address: str, head: int | None = None) -> int:
         else:
             low = middle + 1
     return low
+
+
+def constructor_arguments(web3: Any, address: str, block: int) -> str:
+    """The ABI-encoded constructor arguments (hex, no 0x) of the escrow created at `address`
+    in `block`: the creation transaction's input after the package's creation code."""
+    from eth_utils import to_checksum_address
+
+    creation = bytes.fromhex(escrow_artifact()["bytecode"].removeprefix("0x"))
+    for tx in web3.eth.get_block(block, full_transactions=True)["transactions"]:
+        if tx.get("to") is not None:
+            continue
+        receipt = web3.eth.get_transaction_receipt(tx["hash"])
+        if (
+            receipt.get("contractAddress")
+            and to_checksum_address(receipt["contractAddress"]) == address
+        ):
+            data = bytes(tx["input"])
+            if not data.startswith(creation):
+                raise ExplorerError(f"{address} was not created from the package's creation code")
+            return data[len(creation) :].hex()
+    raise ExplorerError(
+        f"no transaction in block {block} creates {address} directly (a factory?): upload "
+        "the standard-JSON input by hand"
+    )
+
+
+def submit_to_explorer(
+    address: str, arguments: str, api_uri: str, wait: float = 120.0, poll: float = 5.0
+) -> str:
+    """Submits the package's standard-JSON input for `address` to an Etherscan-style API
+    (Etherscan's V2 API serves BscScan, chains 56 and 97, with one key in ETHERSCAN_API_KEY)
+    through ape-etherscan, and waits for the verdict; returns it ("Pass - Verified")."""
+    import time
+
+    try:
+        from ape_etherscan.client import ContractClient
+        from ape_etherscan.exceptions import EtherscanResponseError
+        from ape_etherscan.types import EtherscanInstance
+    except ImportError as error:
+        raise ExplorerError("ape-etherscan is not installed: pip install ape-etherscan") from error
+    artifact = escrow_artifact()
+    settings = artifact["compiler"]["settings"]
+    instance = EtherscanInstance(ecosystem_name="", network_name="", uri="", api_uri=api_uri)
+    client = ContractClient(instance, address)
+    try:
+        guid = client.verify_source_code(
+            artifact["standardJsonInput"],
+            artifact["compiler"]["version"],
+            contract_name=f"{artifact['sourceId']}:{artifact['contractName']}",
+            optimization_used=settings["optimizer"]["enabled"],
+            optimization_runs=settings["optimizer"]["runs"],
+            constructor_arguments=arguments,
+            evm_version=settings["evmVersion"],
+            license_type=3,  # MIT
+            via_ir=settings.get("viaIR", False),
+        )
+    except EtherscanResponseError as error:
+        if "already verified" in str(error).lower():
+            return "already verified"
+        raise ExplorerError(f"the explorer refused the submission: {error}") from None
+    deadline = time.monotonic() + wait
+    while True:
+        status = client.check_verify_status(guid)
+        if "pending" not in status.lower() or time.monotonic() > deadline:
+            return status
+        time.sleep(poll)

@@ -5,12 +5,16 @@ ape run demo --network ethereum:local:foundry
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import click
 from ape.cli import ConnectedProviderCommand, network_option
 
 from itgen_chain._cli.click_ext import reports_errors
+
+# The demo and the benchmarks live in the repository's devtools/, outside the package.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 
 @click.command(cls=ConnectedProviderCommand)
@@ -26,8 +30,12 @@ def cli(network, out: Path) -> None:
     """2,000 students, 1,877 completions, one stolen key, the audit."""
     from ape import chain
 
-    from itgen_chain import demo
+    from devtools import demo
 
     if not chain.provider.network.is_local:
         raise click.UsageError("the demo runs on a local chain only (ethereum:local:foundry)")
-    demo.run(out)
+    from ape.logging import LogLevel, logger
+
+    # The demo tells its own story; ape's line for each confirmed transaction would bury it.
+    with logger.at_level(LogLevel.WARNING):
+        demo.run(out)

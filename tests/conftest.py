@@ -8,6 +8,9 @@ import pytest
 from hypothesis import HealthCheck, settings
 
 from itgen_chain.attestations import Attestation, Milestone
+from itgen_chain.offline import keep_explorer_lookups_offline
+
+keep_explorer_lookups_offline()
 
 settings.register_profile(
     "dev",
@@ -96,7 +99,7 @@ LATEST_END_MARGIN = 365 * DAY
 def deploy_escrow(project):
     """Deploys a ScholarshipEscrow; the pauser defaults to the admin, the admin handover delay
     to a day and the latest program end to a year past the end."""
-    from itgen_chain.deploying import Terms
+    from itgen_chain.deployer import Terms
 
     def deploy(token, donor, admin, program_end, *, pauser=None, delay=DAY, latest_end=None):
         arguments = Terms(

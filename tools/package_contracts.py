@@ -111,11 +111,23 @@ def compile_package() -> dict:
     }
 
 
+# Safe 1.4.1's fallback handler: ape-safe reads its ABI for every Safe that has one (as
+# Safe{Wallet} sets up), and ape-safe's own manifest lacks it.
+FALLBACK_HANDLER = (
+    "node_modules/@safe-global/safe-contracts/build/artifacts/contracts/handler/"
+    "CompatibilityFallbackHandler.sol/CompatibilityFallbackHandler.json"
+)
+FALLBACK_OUT = ROOT / "itgen_chain" / "data" / "CompatibilityFallbackHandler.abi.json"
+
+
 def main() -> None:
     artifact = compile_package()
     OUT.parent.mkdir(parents=True, exist_ok=True)
     OUT.write_text(json.dumps(artifact, indent=1, sort_keys=True) + "\n")
     print(f"wrote {OUT.relative_to(ROOT)} ({len(artifact['runtimeBytecode']) // 2 - 1:,} bytes)")
+    abi = json.loads((ROOT / FALLBACK_HANDLER).read_text())["abi"]
+    FALLBACK_OUT.write_text(json.dumps(abi, indent=1, sort_keys=True) + "\n")
+    print(f"wrote {FALLBACK_OUT.relative_to(ROOT)}")
 
 
 if __name__ == "__main__":

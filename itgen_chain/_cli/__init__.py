@@ -7,29 +7,44 @@ the repository too.
 
 from __future__ import annotations
 
+import os
+
 import click
 
 from itgen_chain._cli import (
+    admin,
     attest,
     audit,
+    batch,
     close,
     courses,
     deploy,
+    extend,
     fund,
     index,
     pause,
     programs,
     registrars,
     relay,
+    rescue,
     sign,
     verify,
 )
+from itgen_chain.offline import keep_explorer_lookups_offline
+from itgen_chain.retrying import install as install_retries
+
+keep_explorer_lookups_offline()
+# Before any command connects: the calls made while connecting are retried too. The number
+# of retries is ITGEN_RETRIES (the `itgen: retries` setting is applied once ape's config is
+# read, and `--retries` where a command takes it).
+install_retries(int(os.environ.get("ITGEN_RETRIES", "6")))
 
 
 @click.group(short_help="Scholarship escrow on BNB Chain: deploy, attest, index, audit.")
 def cli() -> None:
     """The scholarship escrow on BNB Chain: deploy and run a program, attest, relay, index,
-    audit and verify. Each command takes ape's --network (and --account where it signs)."""
+    audit and verify. Each command takes ape's --network (and --account where it signs); admin
+    commands take --safe to go through a Safe."""
 
 
 # One line each in `ape itgen --help`.
@@ -42,7 +57,11 @@ COMMANDS = {
     "sign": (sign, "Sign a roster off-line for a relayer (a registrar)."),
     "relay": (relay, "Submit a signed file from any funded account."),
     "pause": (pause, "Stop (guardian) or resume (admin) all releases."),
+    "extend": (extend, "Move the program end later (the admin)."),
     "close": (close, "Return what is left to the donor after the end."),
+    "rescue": (rescue, "Send back another token sent by mistake (the admin)."),
+    "admin": (admin, "Hand the admin role over in two steps; show roles."),
+    "batch": (batch, "Execute or propose a Transaction Builder file via the Safe."),
     "index": (index, "Index an escrow's events and transfers into SQLite."),
     "audit": (audit, "Reconcile the books and write the audit report."),
     "verify": (verify, "Check the deployed code is the package's escrow."),

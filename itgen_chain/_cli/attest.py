@@ -15,6 +15,7 @@ from ape.cli import ConnectedProviderCommand, account_option, network_option
 
 from itgen_chain._cli.click_ext import (
     batch_size_option,
+    console,
     delimiter_option,
     dry_run_option,
     program_option,
@@ -47,9 +48,9 @@ def cli(
     delimiter: str | None,
 ) -> None:
     """Release the scholarships of ROSTER, signed by --account (a registrar)."""
-    from itgen_chain import operations
+    from itgen_chain import jobs
 
-    operations.attest(
+    jobs.attest(
         roster,
         account,
         batch_size=batch_size,
@@ -58,4 +59,5 @@ def cli(
         pattern=reference_pattern,
         delimiter=delimiter,
         program=program,
+        **console(),
     )

@@ -10,7 +10,13 @@ from pathlib import Path
 import click
 from ape.cli import ConnectedProviderCommand, network_option
 
-from itgen_chain._cli.click_ext import escrow_option, program_option, reports_errors
+from itgen_chain._cli.click_ext import (
+    escrow_option,
+    program_option,
+    reports_errors,
+    retries_option,
+    retries_said,
+)
 from itgen_chain.config import settings
 
 
@@ -33,13 +39,21 @@ from itgen_chain.config import settings
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="Cross-check the payouts against this roster.",
 )
+@retries_option
 @escrow_option
 @program_option
 @reports_errors
-def cli(network, program, db: Path, out: Path, roster: Path | None, escrow: str | None) -> None:
+def cli(
+    network, program, db: Path, out: Path, roster: Path | None, escrow: str | None, retries: int
+) -> None:
     """Write the audit of the indexed escrow under --out."""
-    from itgen_chain.auditing import run_audit
+    from itgen_chain.reconcile import run_audit
+    from itgen_chain.retrying import install
 
-    report, paths = run_audit(db, out, roster, escrow=escrow, program=program)
+    install(retries)
+
+    report, paths = run_audit(db, out, roster, echo=click.echo, escrow=escrow, program=program)
     click.echo(f"reconciled: {report['reconciled']}")
     click.echo(f"audit report: {paths['html'].resolve()}")
+    if said := retries_said():
+        click.echo(said)

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import click
@@ -41,6 +43,37 @@ escrow_option = click.option(
     help="Any ScholarshipEscrow by address, with no deployment record (an outside auditor). "
     "Default: the recorded program of --network.",
 )
+
+
+def _default_retries() -> int:
+    from itgen_chain.config import settings
+
+    return settings().retries
+
+
+retries_option = click.option(
+    "--retries",
+    type=click.IntRange(0),
+    default=_default_retries,
+    show_default="itgen: retries, 6",
+    help="Tries again on rate limits (429, -32005 limit exceeded, -32029) and dropped "
+    "connections, with exponential backoff.",
+)
+
+
+def retries_said() -> str:
+    """``provider: 12 rate limit(s) and 3 dropped connection(s) retried (8.5 s)``, or ""."""
+    from itgen_chain.retrying import DROPPED, RATE, current
+
+    retrier = current()
+    if retrier is None or not (retrier.counts[RATE] or retrier.counts[DROPPED]):
+        return ""
+    return (
+        f"provider: {retrier.counts[RATE]} rate limit(s) and {retrier.counts[DROPPED]} dropped "
+        f"connection(s) retried ({retrier.waited:.1f} s of backoff)"
+    )
+
+
 dry_run_option = click.option(
     "--dry-run", is_flag=True, help="Print the plan and its cost; send nothing."
 )
@@ -104,6 +137,21 @@ def confirm_or_stop(message: str, yes: bool) -> None:
         raise click.Abort()
 
 
+@contextmanager
+def _progress_bar(total: int, label: str) -> Iterator[Callable[[int], None]]:
+    with click.progressbar(length=total, label=label) as bar:
+        yield bar.update
+
+
+def console() -> dict[str, Any]:
+    """The echo, confirm and progress bar a library job takes, from click."""
+    return {
+        "echo": click.echo,
+        "confirm": lambda question: click.confirm(question, default=False),
+        "progress": _progress_bar,
+    }
+
+
 def describe_cost(gas: int, transactions: int = 1) -> str:
     """``2 transaction(s), about 150,000 gas at 1.00 gwei = 0.000150 BNB``."""
     from ape import chain
@@ -128,3 +176,128 @@ def reports_errors(command: Callable[..., Any]) -> Callable[..., Any]:
             raise click.ClickException(str(error)) from error
 
     return run
+
+
+def admin_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """--safe, --cosigner and --tx-builder: how an admin change is signed and sent."""
+    command = click.option(
+        "--tx-builder",
+        type=click.Path(dir_okay=False, path_type=Path),
+        help="Write the change(s) as a Safe{Wallet} Transaction Builder file for the Safe "
+        "(--safe); send nothing.",
+    )(command)
+    command = click.option(
+        "--cosigner",
+        "cosigners",
+        multiple=True,
+        help="Another Safe owner (an ape account alias) who signs now; repeat for more.",
+    )(command)
+    return click.option(
+        "--safe",
+        help="The admin is this Safe (an `ape safe add` alias or an address): --account "
+        "signs and submits as one of its owners; short of the threshold, it proposes.",
+    )(command)
+
+
+def carry_out(
+    program: Any,
+    changes: list[Any],
+    account: Any,
+    *,
+    safe: str | None,
+    cosigners: tuple[str, ...],
+    tx_builder: Path | None,
+    yes: bool,
+) -> None:
+    """Prints the changes, then writes them for the Transaction Builder, or (once confirmed)
+    sends them from --account, or through the Safe (executed or proposed)."""
+    from ape import chain
+
+    from itgen_chain import safe as safes
+    from itgen_chain import tx_builder as builder
+
+    for change in changes:
+        click.echo(f"- {change.what}")
+    if tx_builder is not None:
+        if safe is None:
+            raise click.BadParameter("--tx-builder needs --safe", param_hint="--tx-builder")
+        account_of_safe = safes.load(safe)
+        safes.simulate(program, account_of_safe, [safes.Call.of(c) for c in changes])
+        name = f"itgen {program.deployment.escrow[:10]}: " + changes[0].what
+        batch = builder.batch_file(changes, chain.chain_id, account_of_safe.address, name)
+        path = builder.write(tx_builder, batch)
+        click.echo(
+            f"wrote {path} for the Transaction Builder (checksum {batch['meta']['checksum']})"
+        )
+        return
+    if safe is None:
+        if cosigners:
+            raise click.BadParameter("--cosigner needs --safe", param_hint="--cosigner")
+        for change in changes:  # every refusal before the question
+            program.check(change.what, change.method, *change.args, sender=account)
+        confirm_or_stop("Send?", yes)
+        for receipt in program.apply(changes, account):
+            click.echo(f"sent {receipt.txn_hash}")
+        return
+    account_of_safe = safes.load(safe)
+    calls = [safes.Call.of(change) for change in changes]
+    safes.simulate(program, account_of_safe, calls)  # every refusal before the question
+    signers = [load_account(alias) for alias in cosigners]
+    confirm_or_stop(f"Sign for the Safe {account_of_safe.address}?", yes)
+    report_outcome(safes.submit(program, account_of_safe, calls, account, signers))
+
+
+def load_account(alias: str) -> Any:
+    """An ape account by alias, or ``TEST::N`` for a test account (as --account takes)."""
+    from ape import accounts
+
+    if alias.startswith("TEST::") and alias[6:].isdigit():
+        return accounts.test_accounts[int(alias[6:])]
+    try:
+        return accounts.load(alias)
+    except KeyError:
+        raise click.BadParameter(
+            f"no account {alias!r}: see `ape accounts list`", param_hint="--cosigner"
+        ) from None
+
+
+def report_outcome(outcome: Any) -> None:
+    signed = len(outcome.signed_by)
+    if outcome.executed:
+        click.echo(
+            f"executed Safe transaction {outcome.safe_tx_hash} ({signed} of {outcome.threshold} "
+            f"signatures) in {outcome.receipt.txn_hash}"
+        )
+        return
+    click.echo(
+        f"proposed Safe transaction {outcome.safe_tx_hash}: {signed} of {outcome.threshold} "
+        f"signatures; {outcome.threshold - signed} more needed from: {', '.join(outcome.missing)}"
+    )
+
+
+def show_roles(program: Any) -> None:
+    """One line a role: the admin (and whether it is a Safe), a pending admin, the pauser."""
+    from ape import chain
+
+    for role, holder in program.roles().items():
+        click.echo(f"{role:<14} {holder}{_safe_note(chain, holder)}")
+
+
+def _safe_note(chain: Any, holder: str) -> str:
+    """`` (a Safe, 2 of 3)`` when the holder is a Safe."""
+    from eth_utils import is_address
+
+    if not is_address(holder) or not chain.provider.web3.eth.get_code(holder):
+        return ""
+    web3 = chain.provider.web3
+    abi = [
+        {"name": n, "type": "function", "stateMutability": "view", "inputs": [], "outputs": [o]}
+        for n, o in (("getThreshold", {"type": "uint256"}), ("getOwners", {"type": "address[]"}))
+    ]
+    contract = web3.eth.contract(holder, abi=abi)
+    try:
+        threshold = contract.functions.getThreshold().call()
+        owners = contract.functions.getOwners().call()
+    except Exception:  # not a Safe: web3's ContractLogicError or a decoding error
+        return " (a contract)"
+    return f" (a Safe, {threshold} of {len(owners)}: {', '.join(owners)})"

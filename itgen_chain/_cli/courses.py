@@ -9,7 +9,8 @@ import click
 from ape.cli import ConnectedProviderCommand, account_option, network_option
 
 from itgen_chain._cli.click_ext import (
-    confirm_or_stop,
+    admin_options,
+    carry_out,
     parse_amount,
     program_option,
     reports_errors,
@@ -28,18 +29,21 @@ def cli() -> None:
 @click.argument("course", type=click.IntRange(0, 2**256 - 1))
 @click.option("--registration", callback=parse_amount, required=True)
 @click.option("--completion", callback=parse_amount, default="0", show_default=True)
+@admin_options
 @yes_option
 @program_option
 @reports_errors
-def set_course(network, program, account, course, registration, completion, yes) -> None:
+def set_course(
+    network, program, account, course, registration, completion, safe, cosigners, tx_builder, yes
+) -> None:
     """Add COURSE or update its amounts (it becomes active)."""
     from itgen_chain.program import connect
 
     conn = connect(program=program)
-    click.echo(f"course {course}: {registration} on registration, {completion} on completion")
-    confirm_or_stop("Set?", yes)
-    arguments = (course, conn.amount(registration), conn.amount(completion), True)
-    conn.send(f"setting course {course}", conn.escrow.setCourse, *arguments, sender=account)
+    change = conn.set_course(course, conn.amount(registration), conn.amount(completion))
+    carry_out(
+        conn, [change], account, safe=safe, cosigners=cosigners, tx_builder=tx_builder, yes=yes
+    )
 
 
 cli.add_command(set_course, name="add")
@@ -50,18 +54,19 @@ cli.add_command(set_course, name="update")
 @network_option()
 @account_option()
 @click.argument("course", type=click.IntRange(0, 2**256 - 1))
+@admin_options
 @yes_option
 @program_option
 @reports_errors
-def deactivate(network, program, account, course, yes) -> None:
+def deactivate(network, program, account, course, safe, cosigners, tx_builder, yes) -> None:
     """Stop COURSE from paying."""
     from itgen_chain.program import connect
 
     conn = connect(program=program)
-    registration, completion, _ = conn.escrow.course(course)
-    confirm_or_stop(f"Deactivate course {course}?", yes)
-    arguments = (course, registration, completion, False)
-    conn.send(f"deactivating course {course}", conn.escrow.setCourse, *arguments, sender=account)
+    change = conn.deactivate_course(course)
+    carry_out(
+        conn, [change], account, safe=safe, cosigners=cosigners, tx_builder=tx_builder, yes=yes
+    )
 
 
 @cli.command(name="list", cls=ConnectedProviderCommand)
@@ -69,10 +74,12 @@ def deactivate(network, program, account, course, yes) -> None:
 @program_option
 @reports_errors
 def list_courses(network, program) -> None:
-    """Every course ever set, with its amounts and status."""
+    """Every course ever set, with its amounts and status, and who holds each role."""
+    from itgen_chain._cli.click_ext import show_roles
     from itgen_chain.program import connect
 
     conn = connect(program=program)
+    show_roles(conn)
     logs = conn.escrow.CourseSet.query("event_arguments", start_block=conn.deployment.block)
     for course in sorted(set(args["courseId"] for args in logs["event_arguments"])):
         registration, completion, active = conn.escrow.course(course)

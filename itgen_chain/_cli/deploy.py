@@ -69,7 +69,7 @@ def cli(
     from ape.contracts import ContractContainer
 
     from itgen_chain import compiled
-    from itgen_chain.deploying import Terms, deploy
+    from itgen_chain.deployer import Terms, deploy
     from itgen_chain.exceptions import DeploymentError
 
     if token is None:

@@ -10,7 +10,13 @@ from pathlib import Path
 import click
 from ape.cli import ConnectedProviderCommand, network_option
 
-from itgen_chain._cli.click_ext import escrow_option, program_option, reports_errors
+from itgen_chain._cli.click_ext import (
+    escrow_option,
+    program_option,
+    reports_errors,
+    retries_option,
+    retries_said,
+)
 from itgen_chain.config import settings
 
 
@@ -34,15 +40,37 @@ from itgen_chain.config import settings
     type=click.IntRange(1),
     default=5_000,
     show_default=True,
-    help="Widest eth_getLogs range; split further when the node says so.",
+    help="The eth_getLogs range asked first (BNB Chain providers cap at 5,000).",
 )
-@click.option("--retries", type=click.IntRange(0), default=6, show_default=True)
+@click.option(
+    "--grow-to",
+    type=click.IntRange(0),
+    default=100_000,
+    show_default=True,
+    help="Ranges double while the provider accepts them, up to this; a refusal shrinks them "
+    "to the size it names (0: stay at --max-range).",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=4,
+    show_default=True,
+    help="Ranges in flight at once (written in block order).",
+)
+@click.option(
+    "--rps",
+    type=click.FloatRange(0),
+    default=0,
+    show_default="no limit",
+    help="Requests per second at most: a provider's rate limit (25 on a typical plan).",
+)
+@retries_option
 @click.option(
     "--backoff",
     type=float,
     default=0.5,
     show_default=True,
-    help="First backoff on rate limits (s).",
+    help="First backoff on rate limits and dropped connections (s); doubled each time.",
 )
 @escrow_option
 @program_option
@@ -53,6 +81,9 @@ def cli(
     db: Path,
     confirmations: int | None,
     max_range: int,
+    grow_to: int,
+    workers: int,
+    rps: float,
     retries: int,
     backoff: float,
     escrow: str | None,
@@ -65,7 +96,9 @@ def cli(
     from itgen_chain import compiled
     from itgen_chain.indexer import IndexerSettings, escrow_abi, for_deployment
     from itgen_chain.program import connect
+    from itgen_chain.retrying import install
 
+    install(retries, backoff)
     deployment = connect(escrow, program).deployment
     if escrow:
         click.echo(
@@ -74,11 +107,14 @@ def cli(
     local = chain.provider.network.is_local
     indexing = IndexerSettings(
         max_range=max_range,
+        grow_to=grow_to,
+        workers=workers,
+        rps=rps,
         confirmations=confirmations
         if confirmations is not None
         else (0 if local else settings().confirmations),
         finalized=confirmations is None and not local,
-        retries=retries,
+        retries=0,  # every call over HTTP is retried below it (retrying.install)
         backoff=backoff,
     )
     indexer = for_deployment(
@@ -102,3 +138,5 @@ def cli(
         f"{added} new event(s) in {time.monotonic() - started:.1f} s; {indexer.count()} in {db}, "
         f"to block {indexer.checkpoint} ({indexer.finality})"
     )
+    if said := retries_said():
+        click.echo(said)

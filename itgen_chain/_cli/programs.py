@@ -19,15 +19,15 @@ def cli(network) -> None:
     """Every program recorded for --network: name, escrow, block, program end, salt."""
     from ape import chain
 
-    from itgen_chain import deployments
+    from itgen_chain import records
     from itgen_chain.amounts import format_time
 
     provider = chain.provider
-    found = deployments.programs(provider.network.ecosystem.name, provider.network.name)
+    found = records.programs(provider.network.ecosystem.name, provider.network.name)
     if not found:
         click.echo("no program recorded for this network: `ape itgen deploy --program NAME`")
     for record in found:
-        salt = deployments.salt_path(record.ecosystem, record.network, record.program)
+        salt = records.salt_path(record.ecosystem, record.network, record.program)
         live = "" if provider.get_code(record.escrow) else "  (no code: a restarted chain?)"
         click.echo(
             f"{record.program:<16} {record.escrow}  block {record.block:>10}  ends "

@@ -1,15 +1,19 @@
-"""Manage registrars: add, change allowance or expiry, remove, list.
+"""Manage registrars: add, change allowance or expiry, remove, a whole table at once, list.
 
-ape run registrars add 0xABC... --allowance 200000 --expiry 2027-08-31 --account admin
+ape itgen registrars add 0xABC... --allowance 200000 --expiry 2027-08-31 --account admin
+ape itgen registrars apply registrars.csv --account owner1 --safe charity
 """
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import click
 from ape.cli import ConnectedProviderCommand, account_option, network_option
 
 from itgen_chain._cli.click_ext import (
-    confirm_or_stop,
+    admin_options,
+    carry_out,
     parse_amount,
     parse_time,
     program_option,
@@ -35,25 +39,20 @@ def cli() -> None:
     callback=parse_time,
     help="Date (UTC) or unix time, not past the program end (the default).",
 )
+@admin_options
 @yes_option
 @program_option
 @reports_errors
-def set_registrar(network, program, account, registrar, allowance, expiry, yes) -> None:
+def set_registrar(
+    network, program, account, registrar, allowance, expiry, safe, cosigners, tx_builder, yes
+) -> None:
     """Add REGISTRAR or change its allowance and expiry."""
-    from itgen_chain.exceptions import RegistrarExpiryError
     from itgen_chain.program import connect
 
     conn = connect(program=program)
-    program_end = conn.escrow.programEnd()
-    if expiry is None:
-        expiry = program_end
-    elif expiry > program_end:
-        raise RegistrarExpiryError(expiry, program_end)
-    click.echo(f"registrar {registrar}: allowance {allowance} tokens, expiry {expiry}")
-    confirm_or_stop("Set?", yes)
-    arguments = (registrar, conn.amount(allowance), expiry)
-    conn.send(
-        f"setting registrar {registrar}", conn.escrow.setRegistrar, *arguments, sender=account
+    change = conn.set_registrar(registrar, conn.amount(allowance), expiry)
+    carry_out(
+        conn, [change], account, safe=safe, cosigners=cosigners, tx_builder=tx_builder, yes=yes
     )
 
 
@@ -64,17 +63,40 @@ cli.add_command(set_registrar, name="add")
 @network_option()
 @account_option()
 @click.argument("registrar")
+@admin_options
 @yes_option
 @program_option
 @reports_errors
-def remove(network, program, account, registrar, yes) -> None:
+def remove(network, program, account, registrar, safe, cosigners, tx_builder, yes) -> None:
     """Remove REGISTRAR: it can release nothing afterwards."""
     from itgen_chain.program import connect
 
     conn = connect(program=program)
-    confirm_or_stop(f"Remove registrar {registrar}?", yes)
-    what = f"removing registrar {registrar}"
-    conn.send(what, conn.escrow.removeRegistrar, registrar, sender=account)
+    change = conn.remove_registrar(registrar)
+    carry_out(
+        conn, [change], account, safe=safe, cosigners=cosigners, tx_builder=tx_builder, yes=yes
+    )
+
+
+@cli.command(cls=ConnectedProviderCommand)
+@network_option()
+@account_option()
+@click.argument("table", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@admin_options
+@yes_option
+@program_option
+@reports_errors
+def apply(network, program, account, table, safe, cosigners, tx_builder, yes) -> None:
+    """Apply TABLE, a CSV of registrar,allowance[,expiry][,action]: action `set` (the
+    default) or `remove`. Through a Safe, every row goes out as one Safe transaction."""
+    from itgen_chain.program import connect
+    from itgen_chain.registrar_table import changes_from_table
+
+    conn = connect(program=program)
+    changes = changes_from_table(conn, table)
+    carry_out(
+        conn, changes, account, safe=safe, cosigners=cosigners, tx_builder=tx_builder, yes=yes
+    )
 
 
 @cli.command(name="list", cls=ConnectedProviderCommand)
@@ -83,10 +105,13 @@ def remove(network, program, account, registrar, yes) -> None:
 @program_option
 @reports_errors
 def list_registrars(network, program, registrars) -> None:
-    """Show allowance, released and expiry of REGISTRARS (default: all ever set)."""
+    """Who holds each role; allowance, released and expiry of REGISTRARS (default: all
+    ever set)."""
+    from itgen_chain._cli.click_ext import show_roles
     from itgen_chain.program import connect
 
     conn = connect(program=program)
+    show_roles(conn)
     if not registrars:
         logs = conn.escrow.RegistrarSet.query("event_arguments", start_block=conn.deployment.block)
         registrars = sorted(set(args["registrar"] for args in logs["event_arguments"]))

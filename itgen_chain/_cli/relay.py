@@ -12,6 +12,7 @@ from ape.cli import ConnectedProviderCommand, account_option, network_option
 
 from itgen_chain._cli.click_ext import (
     batch_size_option,
+    console,
     dry_run_option,
     program_option,
     reports_errors,
@@ -30,8 +31,14 @@ from itgen_chain._cli.click_ext import (
 @reports_errors
 def cli(network, program, account, signed: Path, batch_size: int, dry_run: bool, yes: bool) -> None:
     """Relay SIGNED: every signature is checked before anything is sent."""
-    from itgen_chain import operations
+    from itgen_chain import jobs
 
-    operations.relay(
-        signed, account, batch_size=batch_size, dry_run=dry_run, yes=yes, program=program
+    jobs.relay(
+        signed,
+        account,
+        batch_size=batch_size,
+        dry_run=dry_run,
+        yes=yes,
+        program=program,
+        **console(),
     )

@@ -11,10 +11,12 @@ import click
 from ape.cli import ConnectedProviderCommand, account_option, network_option
 
 from itgen_chain._cli.click_ext import (
+    console,
     delimiter_option,
     program_option,
     reference_pattern_option,
     reports_errors,
+    yes_option,
 )
 
 
@@ -26,6 +28,7 @@ from itgen_chain._cli.click_ext import (
 @click.option("--valid-days", type=click.IntRange(1, 365), default=30, show_default=True)
 @reference_pattern_option
 @delimiter_option
+@yes_option
 @program_option
 @reports_errors
 def cli(
@@ -37,11 +40,12 @@ def cli(
     valid_days: int,
     reference_pattern: str | None,
     delimiter: str | None,
+    yes: bool,
 ) -> None:
     """Write signed attestations for ROSTER to --out."""
-    from itgen_chain import operations
+    from itgen_chain import jobs
 
-    operations.sign(
+    jobs.sign(
         roster,
         account,
         out,
@@ -49,4 +53,6 @@ def cli(
         pattern=reference_pattern,
         delimiter=delimiter,
         program=program,
+        yes=yes,
+        **console(),
     )

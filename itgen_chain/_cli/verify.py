@@ -3,14 +3,18 @@
     ape itgen verify --network bsc:mainnet:node [--escrow 0x...]
 
 Compares the runtime code on chain with the package's compiled code (immutables aside,
-metadata hash included) and says match or mismatch. For the block explorer, it writes the
-standard-JSON input to upload (BscScan: "Solidity (Standard-Json-Input)", compiler named in
-the file, the constructor arguments from the deployment transaction).
+metadata hash included) and says match or mismatch. With an explorer API key
+(ETHERSCAN_API_KEY: Etherscan's V2 API serves BscScan, chains 56 and 97) it submits the
+standard-JSON input through ape-etherscan and reports the explorer's verdict; without one it
+writes the input for a manual upload (BscScan: "Solidity (Standard-Json-Input)", the
+compiler named in the file, the constructor arguments from the deployment transaction).
+Chains 56 and 97 may need a paid Etherscan plan: the manual upload always remains.
 """
 
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import click
@@ -29,9 +33,14 @@ from itgen_chain._cli.click_ext import escrow_option, program_option, reports_er
     show_default=True,
     help="Where the standard-JSON input for a manual upload is written.",
 )
+@click.option(
+    "--explorer-api",
+    help="An Etherscan-style API to submit to. Default: Etherscan's V2 API for the chain "
+    "(https://api.etherscan.io/v2/api?chainid=N), used when ETHERSCAN_API_KEY is set.",
+)
 @program_option
 @reports_errors
-def cli(network, program, escrow: str | None, out: Path) -> None:
+def cli(network, program, escrow: str | None, out: Path, explorer_api: str | None) -> None:
     """Compare the escrow's code on chain with the package's; match or mismatch."""
     from ape import chain
     from eth_utils import is_address, to_checksum_address
@@ -39,13 +48,24 @@ def cli(network, program, escrow: str | None, out: Path) -> None:
     from itgen_chain import compiled
     from itgen_chain.exceptions import ItgenError
     from itgen_chain.program import connect
-    from itgen_chain.verification import compare
+    from itgen_chain.verification import (
+        compare,
+        constructor_arguments,
+        deployment_block,
+        submit_to_explorer,
+    )
 
     if escrow is not None and not is_address(escrow):
         raise ItgenError(f"--escrow {escrow!r} is not an address")
     # Any address can be checked: what answers as an escrow is exactly what is in question.
-    address = to_checksum_address(escrow) if escrow else connect(program=program).escrow.address
-    verdict = compare(address, bytes(chain.provider.web3.eth.get_code(address)))
+    web3 = chain.provider.web3
+    if escrow:
+        address = to_checksum_address(escrow)
+        block = None
+    else:
+        conn = connect(program=program)
+        address, block = conn.escrow.address, conn.deployment.block
+    verdict = compare(address, bytes(web3.eth.get_code(address)))
     click.echo(str(verdict))
     if not verdict.match:
         raise ItgenError(f"{address} is not the package's ScholarshipEscrow")
@@ -53,7 +73,16 @@ def cli(network, program, escrow: str | None, out: Path) -> None:
     path = out / f"{chain.chain_id}-{address}.standard-input.json"
     path.write_text(json.dumps(compiled.standard_json_input(), indent=1) + "\n")
     version = compiled.escrow_artifact()["compiler"]["version"]
+    block = deployment_block(web3, address) if block is None else block
+    arguments = constructor_arguments(web3, address, block)
+    if explorer_api is None and os.environ.get("ETHERSCAN_API_KEY"):
+        explorer_api = f"https://api.etherscan.io/v2/api?chainid={chain.chain_id}"
+    if explorer_api:
+        status = submit_to_explorer(address, arguments, explorer_api)
+        click.echo(f"explorer: {status}")
+        return
     click.echo(
-        f"for the block explorer: upload {path} as Solidity (Standard-Json-Input), "
-        f"compiler v{version}, contract contracts/ScholarshipEscrow.sol:ScholarshipEscrow"
+        f"for the block explorer (no ETHERSCAN_API_KEY): upload {path} as Solidity "
+        f"(Standard-Json-Input), compiler v{version}, contract "
+        f"contracts/ScholarshipEscrow.sol:ScholarshipEscrow, constructor arguments {arguments}"
     )

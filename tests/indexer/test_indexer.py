@@ -6,70 +6,13 @@ import json
 import sqlite3
 
 import pytest
+from helpers import events, make_indexer, student  # noqa: F401  (tests/indexer/conftest.py)
 
-from itgen_chain import audit
-from itgen_chain.attestations import Attestation, Milestone
-from itgen_chain.deploying import Terms, deploy
-from itgen_chain.indexer import Indexer, IndexerError, IndexerSettings, escrow_abi, for_deployment
+from itgen_chain import report as audit_report
+from itgen_chain.indexer import Indexer, IndexerError, IndexerSettings
 
 DAY = 86_400
 UNIT = 10**18
-
-
-def student(n: int, milestone=Milestone.REGISTRATION, course=1) -> Attestation:
-    from eth_utils import to_checksum_address
-
-    return Attestation(
-        (n + 1).to_bytes(32, "big"),
-        to_checksum_address(f"0x{0xD00D0000 + n:040x}"),
-        course,
-        milestone,
-    )
-
-
-@pytest.fixture
-def program(project, chain, accounts, tmp_path, monkeypatch):
-    """A deployed, funded escrow with 12 payouts in three transactions and a direct transfer."""
-    monkeypatch.chdir(tmp_path)
-    admin, donor, registrar = accounts[0], accounts[1], accounts[2]
-    token = project.BscUsdLike.deploy(sender=admin)
-    end = chain.pending_timestamp + 30 * DAY
-    record = deploy(admin, Terms(token.address, donor.address, admin.address, end), force=True)
-    escrow = project.ScholarshipEscrow.at(record.escrow)
-    token.mint(donor, 100_000 * UNIT, sender=donor)
-    token.approve(escrow, 50_000 * UNIT, sender=donor)
-    escrow.fund(50_000 * UNIT, sender=donor)
-    escrow.setCourse(1, 450 * UNIT, 50 * UNIT, True, sender=admin)
-    escrow.setCourse(2, 300 * UNIT, 0, True, sender=admin)
-    escrow.setRegistrar(registrar, 20_000 * UNIT, end, sender=admin)
-    escrow.attestBatch([student(n).as_tuple() for n in range(5)], sender=registrar)
-    escrow.attestBatch([student(n, course=2).as_tuple() for n in range(5, 10)], sender=registrar)
-    token.transfer(escrow, 123 * UNIT, sender=donor)
-    escrow.attestBatch(
-        [student(n, Milestone.COMPLETION).as_tuple() for n in range(2)], sender=registrar
-    )
-    return record, escrow, token, registrar, admin, donor
-
-
-def make_indexer(program, chain, project, db, settings=None, request=None):
-    record = program[0]
-    indexer = for_deployment(
-        record, chain.provider, escrow_abi(project.ScholarshipEscrow.contract_type), db, settings
-    )
-    if request is not None:
-        indexer.request = request(indexer.request)
-    return indexer
-
-
-def events(db, name):
-    rows = (
-        sqlite3.connect(db)
-        .execute(
-            "SELECT args FROM events WHERE event = ? ORDER BY block_number, log_index", (name,)
-        )
-        .fetchall()
-    )
-    return [json.loads(r[0]) for r in rows]
 
 
 def test_indexes_every_payout_funding_and_transfer(program, chain, project, tmp_path):
@@ -155,7 +98,10 @@ def test_rate_limits_back_off_and_retry(program, chain, project, tmp_path):
     slept = []
     indexer.sleep = slept.append
     indexer.run()
-    assert slept == [0.01, 0.02, 0.04]
+    # Exponential backoff with jitter (each pause between half and all of its step).
+    assert len(slept) == 3
+    for pause, step in zip(slept, (0.01, 0.02, 0.04), strict=True):
+        assert step / 2 <= pause <= step
     assert len(events(db, "ScholarshipReleased")) == 12
 
 
@@ -214,7 +160,7 @@ def test_reorg_between_kept_blocks_loses_no_payout(program, chain, project, tmp_
     ids = {e["studentId"] for e in events(db, "ScholarshipReleased")}
     assert "0x" + (301).to_bytes(32, "big").hex() in ids
     balance = token.balanceOf(escrow, block_id=again.checkpoint)
-    assert audit.build(db, balance, 18, chain.chain_id)["reconciled"] is True
+    assert audit_report.build(db, balance, 18, chain.chain_id)["reconciled"] is True
 
 
 def test_confirmation_depth_leaves_recent_blocks_for_later(program, chain, project, tmp_path):
@@ -233,7 +179,7 @@ def test_audit_reconciles_a_program(program, chain, project, tmp_path):
     indexer = make_indexer(program, chain, project, db)
     indexer.run()
     balance = token.balanceOf(escrow, block_id=indexer.checkpoint)
-    report = audit.build(db, balance, 18, chain.chain_id)
+    report = audit_report.build(db, balance, 18, chain.chain_id)
     assert report["reconciled"] is True
     t = report["totals"]
     assert t["funded"]["base_units"] == str(50_000 * UNIT)
@@ -258,7 +204,7 @@ def test_audit_reports_a_difference_with_its_transaction(program, chain, project
             "DELETE FROM events WHERE event = 'ScholarshipReleased' AND rowid = "
             "(SELECT min(rowid) FROM events WHERE event = 'ScholarshipReleased')"
         )
-    report = audit.build(
+    report = audit_report.build(
         db, token.balanceOf(escrow, block_id=indexer.checkpoint), 18, chain.chain_id
     )
     assert report["reconciled"] is False
@@ -273,7 +219,7 @@ def test_audit_cross_checks_a_roster(program, chain, project, tmp_path):
     roster = [(n + 2, student(n).student_id, 0) for n in range(4)] + [
         (99, student(77).student_id, 0)
     ]
-    report = audit.build(db, token.balanceOf(escrow), 18, chain.chain_id, roster=roster)
+    report = audit_report.build(db, token.balanceOf(escrow), 18, chain.chain_id, roster=roster)
     assert report["roster"]["attested_not_paid"] == [99]
     assert len(report["roster"]["paid_not_on_roster"]) == 12 - 4
     assert report["roster"]["paid_twice"] == []
@@ -284,8 +230,8 @@ def test_audit_files_and_indexer_reject_another_escrow(program, chain, project, 
     db = tmp_path / "i.sqlite"
     indexer = make_indexer(program, chain, project, db)
     indexer.run()
-    report = audit.build(db, token.balanceOf(escrow), 18, 56)
-    paths = audit.write(report, tmp_path / "out")
+    report = audit_report.build(db, token.balanceOf(escrow), 18, 56)
+    paths = audit_report.write(report, tmp_path / "out")
     assert json.loads(paths["json"].read_text())["reconciled"] is True
     assert paths["csv"].read_text().count("\n") == 13
     assert "https://bscscan.com/tx/0x" in paths["html"].read_text()
@@ -351,8 +297,10 @@ def test_audit_page_opens_offline_without_console_errors_and_shows_the_books(
     db = tmp_path / "i.sqlite"
     indexer = make_indexer(program, chain, project, db)
     indexer.run()
-    report = audit.build(db, token.balanceOf(escrow, block_id=indexer.checkpoint), 18, 56, "USDT")
-    page = audit.write(report, tmp_path / "out")["html"]
+    report = audit_report.build(
+        db, token.balanceOf(escrow, block_id=indexer.checkpoint), 18, 56, "USDT"
+    )
+    page = audit_report.write(report, tmp_path / "out")["html"]
     html = page.read_text()
     for loads_something in ("<script src", "<link", "<img", "url(", "@import", "<iframe"):
         assert loads_something not in html
@@ -369,7 +317,7 @@ def test_audit_reads_the_balance_at_the_head_not_at_the_indexed_block(
 ):
     """A normal BNB Chain node keeps state for recent blocks only: the audit reconciles from
     the events and compares with the balance at the head, counting transfers since."""
-    from itgen_chain.auditing import run_audit
+    from itgen_chain.reconcile import run_audit
 
     record, escrow, token, registrar, *_ = program
     db = tmp_path / "i.sqlite"

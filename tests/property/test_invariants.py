@@ -24,7 +24,7 @@ from web3.exceptions import ContractLogicError
 from web3.logs import DISCARD
 
 from itgen_chain.attestations import Attestation, Milestone, sign
-from itgen_chain.deploying import Terms
+from itgen_chain.deployer import Terms
 
 DAY = 86_400
 STUDENTS = [bytes([0] * 31 + [n]) for n in range(1, 9)]

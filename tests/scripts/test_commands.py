@@ -3,6 +3,7 @@ outlives each command (ape-foundry connects to it through APE_FOUNDRY_HOST)."""
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 import os
@@ -32,8 +33,10 @@ def node(start_anvil):
         background: bool = False,
         network: str = "ethereum:local:foundry",
         plugin: bool = False,
+        host: str | None = None,
     ):
-        """`ape run ARGS` (the repository's scripts) or, with `plugin`, `ape itgen ARGS`."""
+        """`ape run ARGS` (the repository's scripts) or, with `plugin`, `ape itgen ARGS`;
+        `host` reaches the node through another URL (a proxy)."""
         command = [
             shutil.which("ape") or "ape",
             "itgen" if plugin else "run",
@@ -50,8 +53,9 @@ def node(start_anvil):
                 stderr=subprocess.STDOUT,
                 text=True,
             )
+        run_env = {**env, "APE_FOUNDRY_HOST": host} if host else env
         result = subprocess.run(
-            command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
+            command, cwd=ROOT, env=run_env, capture_output=True, text=True, timeout=300
         )
         if check and result.returncode != 0:
             raise AssertionError(
@@ -76,6 +80,45 @@ def wallet(n: int) -> str:
     from eth_utils import to_checksum_address
 
     return to_checksum_address(f"0x{0xFACE0000 + n:040x}")
+
+
+@contextlib.contextmanager
+def explorer_stand_in():
+    """A loopback HTTP server answering verifysourcecode and checkverifystatus the way
+    Etherscan's API does; yields its URL and the forms posted to it."""
+    import threading
+    import urllib.parse
+    from http.server import BaseHTTPRequestHandler, HTTPServer
+
+    posted: list[dict] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def _answer(self, result: str) -> None:
+            body = json.dumps({"status": "1", "message": "OK", "result": result}).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.end_headers()
+            self.wfile.write(body)
+
+        def do_POST(self):  # noqa: N802
+            length = int(self.headers["Content-Length"])
+            form = urllib.parse.parse_qs(self.rfile.read(length).decode())
+            posted.append({key: values[0] for key, values in form.items()})
+            self._answer("guid-1")
+
+        def do_GET(self):  # noqa: N802
+            self._answer("Pass - Verified")
+
+        def log_message(self, *args):
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/v2/api?chainid=31337", posted
+    finally:
+        server.shutdown()
 
 
 def web3_for(port: int):
@@ -409,7 +452,7 @@ def test_refusals_are_one_line_with_the_reason_and_send_nothing(node, tmp_path):
     assert "expired" not in ended.stdout + ended.stderr
     node("close", *admin)
     assert refusal(node("close", *admin, check=False)) == (
-        "Error: the escrow holds nothing: already closed? Nothing was sent"
+        "Error: the escrow holds nothing: already closed; nothing was sent"
     )
 
 
@@ -482,17 +525,21 @@ def test_ape_itgen_lists_every_command_with_one_line_each():
     commands = [line.split()[0] for line in said.split("Commands:")[1].splitlines() if line.strip()]
     assert commands == sorted(
         [
+            "admin",
             "attest",
             "audit",
+            "batch",
             "close",
             "courses",
             "deploy",
+            "extend",
             "fund",
             "index",
             "pause",
             "programs",
             "registrars",
             "relay",
+            "rescue",
             "sign",
             "verify",
         ]
@@ -523,6 +570,24 @@ def test_an_outside_auditor_indexes_audits_and_verifies_an_escrow_by_address_alo
     assert f"{escrow}: match" in verified.stdout
     uploaded = json.loads(next((tmp_path / "v").glob("*.standard-input.json")).read_text())
     assert "contracts/ScholarshipEscrow.sol" in uploaded["sources"]
+    # With an explorer's API (here a stand-in on loopback that answers as Etherscan's V2 API
+    # does), the standard-JSON input is submitted through ape-etherscan.
+    with explorer_stand_in() as (url, posted):
+        submitted = node("verify", "--escrow", escrow, "--explorer-api", url, plugin=True)
+    assert "explorer: Pass - Verified" in submitted.stdout, submitted.stdout
+    form = posted[0]
+    assert form["action"] == "verifysourcecode" and form["contractaddress"] == escrow
+    assert form["codeformat"] == "solidity-standard-json-input"
+    assert form["contractname"] == "contracts/ScholarshipEscrow.sol:ScholarshipEscrow"
+    assert form["compilerversion"].startswith("v0.8.28+commit.")
+    assert json.loads(form["sourceCode"]) == uploaded
+    from eth_abi import decode
+
+    token_arg, donor_arg, *_ = decode(
+        ["address", "address", "address", "address", "uint48", "uint256", "uint256"],
+        bytes.fromhex(form["constructorArguements"]),
+    )
+    assert (token_arg.lower(), donor_arg.lower()) == (record["token"].lower(), DONOR.lower())
     token = node("verify", "--escrow", record["token"], plugin=True, check=False)
     assert refusal(token).startswith("Error: ") and "MISMATCH" in token.stdout + token.stderr
 
@@ -554,3 +619,164 @@ def test_two_programs_live_side_by_side_on_one_network(node, tmp_path):
     unknown = node("fund", "1", "--program", "autumn", "--account", "TEST::1", "--yes",
                    plugin=True, check=False)  # fmt: skip
     assert "no deployment for ethereum:local program autumn" in refusal(unknown)
+
+
+GUARDIAN = "0x9965507D1a55bcC2695C58ba16FB37d819B0A4dc"  # TEST::5
+SAFE_OWNERS = [  # TEST::6, TEST::7, TEST::8
+    "0x976EA74026E726554dB657fA54763abd0C3a0aa9",
+    "0x14dC79964da2C08b23698B3D3cc7Ca32193d9955",
+    "0x23618e81E3f5cdF7f54C3d65f7FBc0aBf5B21E8f",
+]
+
+
+@pytest.mark.timeout(600)
+def test_admin_commands_through_a_2_of_3_safe_execute_propose_and_export(node, tmp_path):
+    import sys
+
+    sys.path.insert(0, str(ROOT))
+    from devtools import safe_contracts
+
+    web3 = web3_for(node.port)
+    safe_contracts.deploy_canonical(web3, web3.eth.accounts[0])
+    safe = safe_contracts.create_safe(web3, web3.eth.accounts[0], SAFE_OWNERS, 2)
+    node(
+        "deploy",
+        "--donor",
+        DONOR,
+        "--program-end",
+        "2030-01-01",
+        "--admin",
+        safe,
+        "--pauser",
+        GUARDIAN,
+        "--force",
+        "--account",
+        "TEST::0",
+        "--yes",
+    )
+    owner, second = ("--safe", safe, "--account", "TEST::6"), ("--cosigner", "TEST::7")
+    done = node("courses", "set", "1", "--registration", "450", *owner, *second, "--yes")
+    assert "executed Safe transaction" in done.stdout and "(2 of 2 signatures)" in done.stdout
+    asked = node("registrars", "add", REGISTRAR, "--allowance", "1000", *owner, "--yes")
+    assert "proposed Safe transaction 0x" in asked.stdout
+    assert f"1 more needed from: {SAFE_OWNERS[1]}, {SAFE_OWNERS[2]}" in asked.stdout
+    listing = node("registrars", "list").stdout
+    assert f"admin          {safe} (a Safe, 2 of 3: {', '.join(SAFE_OWNERS)})" in listing
+    assert f"pauser         {GUARDIAN}" in listing and REGISTRAR not in listing
+    # The guardian pauses alone; the admin's key cannot, and the Safe is not the pauser.
+    node("pause", "on", "--account", "TEST::5")
+    refused = node("pause", "off", "--account", "TEST::5", check=False)
+    assert refused.returncode == 1 and "Traceback" not in refused.stdout + refused.stderr
+    # A whole registrar table and the unpause, exported for the Transaction Builder ...
+    table = tmp_path / "registrars.csv"
+    table.write_text(f"registrar,allowance,expiry\n{REGISTRAR},1000,\n{DONOR},250.5,2029-06-30\n")
+    export = tmp_path / "drill.json"
+    node("registrars", "apply", str(table), *owner, "--tx-builder", str(export))
+    batch = json.loads(export.read_text())
+    assert [t["contractMethod"]["name"] for t in batch["transactions"]] == ["setRegistrar"] * 2
+    assert batch["meta"]["createdFromSafeAddress"] == safe and batch["chainId"] == "31337"
+    # ... read back and executed from the Safe by two owners.
+    ran = node(
+        "batch",
+        str(export),
+        "--safe",
+        safe,
+        "--account",
+        "TEST::7",
+        "--cosigner",
+        "TEST::8",
+        "--yes",
+    )
+    assert "executed Safe transaction" in ran.stdout
+    listing = node("registrars", "list").stdout
+    assert REGISTRAR in listing and DONOR in listing
+    # Refusals: one line each, nothing sent.
+    for args, reason in (
+        (
+            (
+                "courses",
+                "set",
+                "2",
+                "--registration",
+                "1",
+                *owner,
+                "--cosigner",
+                "TEST::4",
+                "--yes",
+            ),
+            "is not an owner of the Safe",
+        ),
+        (
+            (
+                "pause",
+                "off",
+                *owner,
+                "--tx-builder",
+                str(tmp_path / "x.json"),
+                "--cosigner",
+                "TEST::7",
+            ),
+            None,
+        ),
+        (("extend", "2040-01-01", *owner, *second, "--yes"), "latest end fixed at deployment"),
+        (
+            (
+                "courses",
+                "set",
+                "3",
+                "--registration",
+                "1",
+                "--safe",
+                "0x" + "12" * 20,
+                "--account",
+                "TEST::6",
+                "--yes",
+            ),
+            "no Safe at",
+        ),
+    ):
+        result = node(*args, check=False)
+        said = result.stdout + result.stderr
+        assert "Traceback" not in said, said
+        if reason:
+            assert result.returncode == 1 and "Error: " in said and reason in said, said
+    bad_table = tmp_path / "bad.csv"
+    bad_table.write_text(f"registrar,allowance\nnot-an-address,10\n{REGISTRAR},ten\n")
+    result = node("registrars", "apply", str(bad_table), *owner, "--yes", check=False)
+    said = result.stdout + result.stderr
+    assert result.returncode == 1 and "row 2, registrar" in said and "row 3, allowance" in said, (
+        said
+    )
+
+
+@pytest.mark.timeout(900)
+def test_index_and_audit_finish_in_one_run_through_a_provider_that_limits_and_drops(node, tmp_path):
+    # HTTP 429 beyond 5 requests a second and one connection in 10 dropped (-32005 "limit
+    # exceeded" is the same path: tests/indexer/test_provider_limits.py).
+    limits = {"rps": 5, "drop_every": 10}
+    import sqlite3
+    import sys
+
+    sys.path.insert(0, str(ROOT))
+    from devtools.provider_proxy import ProviderProxy
+
+    setup_program(node)
+    roster = write_roster(
+        tmp_path / "r.csv", [[f"p-{n}", wallet(n), "1", "registration"] for n in range(12)]
+    )
+    node("attest", str(roster), "--account", "TEST::2", "--batch-size", "5", "--yes")
+    direct = tmp_path / "direct.sqlite"
+    node("index", "--db", str(direct), "--max-range", "7")
+    through = tmp_path / "through.sqlite"
+    upstream = f"http://127.0.0.1:{node.port}"
+    with ProviderProxy(upstream, max_range=5_000, **limits) as proxy:
+        indexed = node("index", "--db", str(through), "--max-range", "7", host=proxy.url)
+        audited = node("audit", "--db", str(through), "--out", str(tmp_path / "a"), host=proxy.url)
+    said = indexed.stdout + indexed.stderr + audited.stdout + audited.stderr
+    assert "Traceback" not in said, said
+    assert proxy.stats["rate_limited"] > 0 and proxy.stats["dropped"] > 0, proxy.stats
+    rows = "SELECT block_number, log_index, tx_hash, event, args FROM events ORDER BY 1, 2"
+    assert sqlite3.connect(through).execute(rows).fetchall() == (
+        sqlite3.connect(direct).execute(rows).fetchall()
+    )
+    assert json.loads((tmp_path / "a" / "audit.json").read_text())["reconciled"] is True

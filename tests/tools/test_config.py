@@ -25,9 +25,9 @@ def test_the_environment_overrides_the_file(monkeypatch, tmp_path):
         settings = config.settings()
         assert settings.batch_size == 40
         assert settings.deployments_folder == tmp_path / "records"
-        from itgen_chain import deployments
+        from itgen_chain import records
 
-        assert deployments.path_for("bsc", "mainnet", "spring") == (
+        assert records.path_for("bsc", "mainnet", "spring") == (
             tmp_path / "records" / "bsc-mainnet.spring.json"
         )
     finally:

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from itgen_chain import compiled
-from itgen_chain.deploying import Terms, deploy
+from itgen_chain.deployer import Terms, deploy
 from itgen_chain.verification import compare, deployment_block
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -1,4 +1,6 @@
-"""The work behind the attest, sign and relay scripts, callable from Python too."""
+"""The jobs behind `attest`, `sign` and `relay`: a roster or a signed file, checked against
+the chain, then paid (or signed) with a journal. The caller passes how to talk: echo,
+confirm and a progress bar (see console.py)."""
 
 from __future__ import annotations
 
@@ -7,15 +9,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import click
-
 from itgen_chain import signed_file
-from itgen_chain._cli.click_ext import confirm_or_stop
 from itgen_chain.amounts import format_tokens
 from itgen_chain.attestations import SignedAttestation, signable
-from itgen_chain.escrow import EscrowClient, Plan, guard_node
+from itgen_chain.console import Confirm, Echo, Progress, ask, no_progress, quiet
 from itgen_chain.exceptions import RosterError, RowError
 from itgen_chain.journal import Journal
+from itgen_chain.payouts import EscrowClient, Plan, guard_node
 from itgen_chain.program import connect
 from itgen_chain.roster import parse_roster
 
@@ -28,7 +28,7 @@ def _network_choice() -> str:
     return f"{provider.network.ecosystem.name}:{provider.network.name}:{provider.name}"
 
 
-def _describe(plan: Plan, decimals: int, batch_size: int, echo: Any) -> None:
+def _describe(plan: Plan, decimals: int, batch_size: int, echo: Echo) -> None:
     echo(
         f"{len(plan.to_send)} to pay ({format_tokens(plan.total, decimals)} tokens) in "
         f"{len(plan.batches(batch_size))} transaction(s); {len(plan.skipped)} already paid, skipped"
@@ -36,7 +36,7 @@ def _describe(plan: Plan, decimals: int, batch_size: int, echo: Any) -> None:
 
 
 def _dry_run(
-    client: EscrowClient, plan: Plan, sender: Any, batch_size: int, by_sig: bool, echo: Any
+    client: EscrowClient, plan: Plan, sender: Any, batch_size: int, by_sig: bool, echo: Echo
 ) -> None:
     from ape import chain
 
@@ -63,7 +63,9 @@ def _run(
     dry_run: bool,
     yes: bool,
     by_sig: bool,
-    echo: Any,
+    echo: Echo,
+    confirm: Confirm | None,
+    progress: Progress,
     program: str = "main",
 ) -> Plan:
     """What attest and relay share: settle an interrupted run, plan from the chain, describe,
@@ -91,12 +93,11 @@ def _run(
         if dry_run:
             _dry_run(client, plan, account, batch_size, by_sig, echo)
         elif plan.to_send:
-            confirm_or_stop(
-                f"Release {format_tokens(plan.total, conn.decimals)} tokens of scholarships?", yes
-            )
-            with click.progressbar(length=len(plan.to_send), label="attesting") as bar:
+            question = f"Release {format_tokens(plan.total, conn.decimals)} tokens of scholarships?"
+            ask(question, yes, confirm)
+            with progress(len(plan.to_send), "attesting") as advance:
                 hashes = client.send(
-                    plan, account, journal, batch_size, by_sig, conn.legacy_gas, bar.update
+                    plan, account, journal, batch_size, by_sig, conn.legacy_gas, advance
                 )
             paid = len(plan.to_send) - len(plan.skipped_on_chain)
             echo(f"paid {paid} in {len(hashes)} transaction(s)")
@@ -118,7 +119,9 @@ def attest(
     batch_size: int,
     dry_run: bool,
     yes: bool,
-    echo: Any = click.echo,
+    echo: Echo = quiet,
+    confirm: Confirm | None = None,
+    progress: Progress = no_progress,
     pattern: str | None = None,
     delimiter: str | None = None,
     program: str = "main",
@@ -141,6 +144,8 @@ def attest(
         yes=yes,
         by_sig=False,
         echo=echo,
+        confirm=confirm,
+        progress=progress,
         program=program,
     )
 
@@ -151,7 +156,10 @@ def sign(
     out: Path,
     *,
     valid_days: int,
-    echo: Any = click.echo,
+    yes: bool = False,
+    echo: Echo = quiet,
+    confirm: Confirm | None = None,
+    progress: Progress = no_progress,
     pattern: str | None = None,
     delimiter: str | None = None,
     program: str = "main",
@@ -173,17 +181,15 @@ def sign(
     deadline = chain.pending_timestamp + valid_days * 86_400
     entries: list[tuple[int, SignedAttestation]] = []
     if hasattr(account, "set_autosign"):  # a keystore account: one passphrase, not one per row
-        click.confirm(
-            f"Sign {len(rows)} attestation(s) with {account.alias}?", abort=True, default=True
-        )
+        ask(f"Sign {len(rows)} attestation(s) with {account.alias}?", yes, confirm)
         account.set_autosign(True)
     from ape.logging import LogLevel, logger
 
     try:
         # An unlocked keystore account warns "Using cached key" on every signature: the
         # one confirmation above is the user's; the row-by-row warnings are noise.
-        with logger.at_level(LogLevel.ERROR), click.progressbar(rows, label="signing") as bar:
-            for row in bar:
+        with logger.at_level(LogLevel.ERROR), progress(len(rows), "signing") as advance:
+            for row in rows:
                 message = signable(
                     row.attestation, epoch, deadline, chain.chain_id, conn.escrow.address
                 )
@@ -191,6 +197,7 @@ def sign(
                 entries.append(
                     (row.row, SignedAttestation(row.attestation, epoch, deadline, signature))
                 )
+                advance(1)
     finally:
         if hasattr(account, "set_autosign"):
             account.set_autosign(False)
@@ -207,7 +214,9 @@ def relay(
     batch_size: int,
     dry_run: bool,
     yes: bool,
-    echo: Any = click.echo,
+    echo: Echo = quiet,
+    confirm: Confirm | None = None,
+    progress: Progress = no_progress,
     program: str = "main",
 ) -> Plan:
     """Submits a signed file from any funded account, after checking every signature."""
@@ -256,5 +265,7 @@ def relay(
         yes=yes,
         by_sig=True,
         echo=echo,
+        confirm=confirm,
+        progress=progress,
         program=program,
     )

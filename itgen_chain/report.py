@@ -18,7 +18,7 @@ from typing import Any
 
 from eth_utils import to_checksum_address
 
-from itgen_chain.amounts import to_tokens
+from itgen_chain.amounts import format_tokens, to_tokens
 
 EXPLORERS = {
     56: "https://bscscan.com/tx/",
@@ -282,3 +282,41 @@ def write(report: dict[str, Any], out: Path) -> dict[str, Path]:
         writer.writerows(report["payouts"])
     paths["html"].write_text(render(report))
     return paths
+
+
+def summary(report: dict[str, Any]) -> list[str]:
+    """The terminal table: books, per registrar, per course, as lines."""
+    lines: list[str] = []
+    echo = lines.append
+    d = report["decimals"]
+    t = report["totals"]
+
+    def amount(value: dict[str, str]) -> str:
+        return format_tokens(int(value["base_units"]), d)
+
+    echo("")
+    echo(f"{'books':<46}{report['token_symbol']:>18}")
+    for label, key in (
+        ("funded", "funded"),
+        ("direct transfers in", "direct_transfers_in"),
+        ("released to students", "released"),
+        ("reclaimed by the donor", "reclaimed"),
+        ("balance", "balance"),
+    ):
+        echo(f"  {label:<44}{amount(t[key]):>18}")
+    if check := report.get("balance_check"):
+        echo(
+            f"  balance read at block {check['block']}: {amount(check['read'])}, from the "
+            f"events {amount(check['expected_from_events'])}: "
+            f"{'match' if check['match'] else 'MISMATCH'}"
+        )
+    echo(f"  {'reconciled':<44}{str(report['reconciled']):>18}")
+    echo(f"{'per registrar':<46}{'payouts':>8}{'released':>18}{'allowance':>18}")
+    for registrar, row in report["per_registrar"].items():
+        echo(
+            f"  {registrar:<44}{row['count']:>8}{amount(row['released']):>18}{amount(row['allowance']):>18}"
+        )
+    echo(f"{'per course':<46}{'payouts':>8}{'released':>18}")
+    for course, row in report["per_course"].items():
+        echo(f"  {'course ' + course:<44}{row['count']:>8}{amount(row['released']):>18}")
+    return lines

@@ -1,11 +1,13 @@
 """The seed program end to end on a local chain: the IT Generation program in miniature.
 
-A BSC-USD-like token (18 decimals); the escrow with a program end nine months out; the
-donor funds 1,000,000 USDT; 5 registrars; 4 courses paying 450 USDT on registration and
-50 on completion; 2,000 synthetic students (fixed seed), registered partly by registrars
-directly and partly through signed files relayed by the admin; a stolen registrar key
-and the controls that contain it; 1,877 completions; the end of the program and the
-remainder back to the donor; then the index and the audit.
+The admin is a 2-of-3 Safe (1.4.1 at its canonical addresses) and a guardian key may only
+pause. A BSC-USD-like token (18 decimals); the escrow with a program end nine months out;
+the donor funds 1,000,000 USDT; the Safe sets 4 courses (450 USDT on registration, 50 on
+completion) and 5 registrars in one Safe transaction; 2,000 synthetic students (fixed seed),
+registered partly by registrars directly and partly through signed files submitted by a
+relayer; a stolen registrar key: the guardian pauses, the Safe removes the key, adds a new
+one and unpauses in one Safe transaction signed by two owners; 1,877 completions; the end
+of the program and the remainder back to the donor; then the index and the audit.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from typing import Any
 import click
 from eth_utils import keccak, to_checksum_address
 
-from itgen_chain import compiled, operations
+from itgen_chain import compiled, jobs
 from itgen_chain.amounts import format_tokens
 from itgen_chain.attestations import Attestation, Milestone
 
@@ -30,7 +32,7 @@ REGISTRARS = 5
 COURSES = {1: "Python", 2: "Web development", 3: "Data analysis", 4: "QA engineering"}
 DAY = 86_400
 UNIT = 10**18
-SIGNING_REGISTRARS = {3, 4}  # these two sign files for the admin to relay
+SIGNING_REGISTRARS = {3, 4}  # these two sign files for a relayer to submit
 
 
 def students(seed: int = SEED) -> list[dict[str, Any]]:
@@ -65,40 +67,61 @@ def run(out: Path, echo: Any = click.echo) -> dict[str, Any]:
     from ape import accounts, chain, project
     from web3.exceptions import ContractLogicError
 
-    from itgen_chain.auditing import run_audit
-    from itgen_chain.deploying import Terms, deploy
+    from devtools import safe_contracts
+    from itgen_chain import safe as safes
+    from itgen_chain.deployer import Terms, deploy
     from itgen_chain.indexer import escrow_abi, for_deployment
+    from itgen_chain.program import connect
+    from itgen_chain.reconcile import run_audit
     from itgen_chain.reverts import explain
 
     started = time.monotonic()
     quiet = lambda *_: None  # noqa: E731
     test_accounts = accounts.test_accounts
-    admin, donor, thief_wallet = test_accounts[0], test_accounts[1], test_accounts[9]
+    deployer, donor, thief_wallet = test_accounts[0], test_accounts[1], test_accounts[9]
     registrars = [test_accounts[2 + i] for i in range(REGISTRARS)]
-    replacement = test_accounts.generate_test_account()
-    admin.transfer(replacement, 10**18)
+    owners = [test_accounts.generate_test_account() for _ in range(3)]
+    guardian, replacement = (
+        test_accounts.generate_test_account(),
+        test_accounts.generate_test_account(),
+    )
+    for account in (*owners, guardian, replacement):
+        deployer.transfer(account, 100 * 10**18)
 
-    echo("1. deploy: BSC-USD-like token, escrow ending in nine months")
-    token = project.BscUsdLike.deploy(sender=admin)
+    echo("1. the charity's admin: a 2-of-3 Safe (1.4.1, canonical addresses); a guardian key")
+    web3 = chain.provider.web3
+    safe_contracts.deploy_canonical(web3, deployer.address)
+    safe_address = safe_contracts.create_safe(
+        web3, deployer.address, [o.address for o in owners], 2
+    )
+    echo(f"   Safe {safe_address}, guardian {guardian.address}")
+    echo("   deploy: BSC-USD-like token, escrow ending in nine months, the Safe as admin")
+    token = project.BscUsdLike.deploy(sender=deployer)
     end = chain.pending_timestamp + 270 * DAY
-    record = deploy(admin, Terms(token.address, donor.address, admin.address, end), force=True)
+    terms = Terms(token.address, donor.address, safe_address, end, pauser=guardian.address)
+    record = deploy(deployer, terms, force=True)
     escrow = chain.contracts.instance_at(record.escrow, contract_type=compiled.escrow_type())
+    program = connect()
+    safe = safes.load(safe_address)
 
     echo("2. the donor funds 1,000,000 USDT")
     token.mint(donor, 1_000_000 * UNIT, sender=donor)
     token.approve(escrow, 1_000_000 * UNIT, sender=donor)
     escrow.fund(1_000_000 * UNIT, sender=donor)
 
-    echo("3. 4 courses (450 USDT on registration, 50 on completion), 5 registrars (210,000 each)")
-    for course in COURSES:
-        escrow.setCourse(course, 450 * UNIT, 50 * UNIT, True, sender=admin)
-    for registrar in registrars:
-        escrow.setRegistrar(registrar, 210_000 * UNIT, end, sender=admin)
+    echo(
+        "3. one Safe transaction, two owners: 4 courses (450 USDT on registration, 50 on "
+        "completion) and 5 registrars (210,000 each)"
+    )
+    setup = [program.set_course(course, 450 * UNIT, 50 * UNIT) for course in COURSES]
+    setup += [program.set_registrar(r.address, 210_000 * UNIT, end) for r in registrars]
+    outcome = safes.submit(program, safe, [safes.Call.of(c) for c in setup], owners[0], [owners[1]])
+    echo(f"   executed Safe transaction {outcome.safe_tx_hash[:12]}… ({len(setup)} calls)")
 
     cohort = students()
     rosters = out / "rosters"
     echo(
-        f"4. {STUDENTS:,} registrations: registrars 1-3 attest, registrars 4-5 sign and the admin relays"
+        f"4. {STUDENTS:,} registrations: registrars 1-3 attest, registrars 4-5 sign and a relayer submits"
     )
     for index, registrar in enumerate(registrars):
         mine = [s for s in cohort if s["registrar"] == index]
@@ -108,10 +131,10 @@ def run(out: Path, echo: Any = click.echo) -> dict[str, Any]:
         if index in SIGNING_REGISTRARS:
             signed = out / "signed" / f"registrar-{index + 1}-registrations.json"
             signed.parent.mkdir(parents=True, exist_ok=True)
-            operations.sign(path, registrar, signed, valid_days=30, echo=quiet)
-            operations.relay(signed, admin, batch_size=100, dry_run=False, yes=True, echo=quiet)
+            jobs.sign(path, registrar, signed, valid_days=30, echo=quiet)
+            jobs.relay(signed, deployer, batch_size=100, dry_run=False, yes=True, echo=quiet)
         else:
-            operations.attest(path, registrar, batch_size=100, dry_run=False, yes=True, echo=quiet)
+            jobs.attest(path, registrar, batch_size=100, dry_run=False, yes=True, echo=quiet)
         chain.pending_timestamp += 2 * DAY
 
     echo("5. incident: registrar 5's key is stolen")
@@ -134,14 +157,23 @@ def run(out: Path, echo: Any = click.echo) -> dict[str, Any]:
             f"   the thief asks for {len(fakes)} x 450 USDT, beyond the key's remaining allowance "
             f"({format_tokens(remaining, 18)}): reverted, {reason}"
         )
-    escrow.pause(sender=admin)
-    escrow.removeRegistrar(stolen, sender=admin)
-    escrow.setRegistrar(replacement, 30_000 * UNIT, end, sender=admin)
-    escrow.unpause(sender=admin)
+    program.apply([program.pause()], guardian)
+    echo(f"   the guardian paused releases alone, in one transaction ({guardian.address[:10]}…)")
+    drill = [
+        program.remove_registrar(stolen.address),
+        program.set_registrar(replacement.address, 30_000 * UNIT, end),
+        program.unpause(),
+    ]
+    calls = [safes.Call.of(change) for change in drill]
+    proposed = safes.submit(program, safe, calls, owners[0], [])
     echo(
-        f"   the admin paused, removed {stolen.address[:10]}…, added a new key for registrar 5 "
-        "(30,000 USDT) and unpaused; the thief got nothing"
+        f"   owner 1 proposed one Safe transaction {proposed.safe_tx_hash[:12]}…: remove the "
+        f"stolen key, add a new key for registrar 5 (30,000 USDT), unpause "
+        f"({len(proposed.signed_by)} of {proposed.threshold} signatures)"
     )
+    executed = safes.submit(program, safe, calls, owners[2], [])
+    assert executed.executed and executed.safe_tx_hash == proposed.safe_tx_hash
+    echo("   owner 3 signed and executed it; releases resume, the thief got nothing")
 
     chain.pending_timestamp += 120 * DAY
     completing = random.Random(SEED + 1).sample(cohort, COMPLETIONS)
@@ -150,13 +182,13 @@ def run(out: Path, echo: Any = click.echo) -> dict[str, Any]:
         mine = [s for s in completing if s["registrar"] == index]
         path = write_roster(rosters / f"registrar-{index + 1}-completions.csv", mine, "completion")
         signer = replacement if index == 4 else registrar
-        operations.attest(path, signer, batch_size=100, dry_run=False, yes=True, echo=quiet)
+        jobs.attest(path, signer, batch_size=100, dry_run=False, yes=True, echo=quiet)
         chain.pending_timestamp += DAY
 
     echo("7. the program ends; the remainder goes back to the donor")
     chain.pending_timestamp = end + 1
     chain.mine()
-    returned = escrow.reclaim(sender=admin).events.filter(escrow.Reclaimed)[0].amount
+    returned = escrow.reclaim(sender=donor).events.filter(escrow.Reclaimed)[0].amount
     echo(f"   reclaimed {format_tokens(returned, 18)} USDT to {donor.address}")
 
     echo("8. index and audit")

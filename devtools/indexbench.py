@@ -11,7 +11,7 @@ from typing import Any
 from eth_utils import keccak, to_checksum_address
 
 from itgen_chain.attestations import Attestation, Milestone
-from itgen_chain.deploying import Terms
+from itgen_chain.deployer import Terms
 from itgen_chain.indexer import Indexer, IndexerSettings, escrow_abi, rpc
 
 DAY = 86_400

@@ -1,22 +1,20 @@
-"""The audit run: the books from the events, the balance read at the head (never from
-historical state), report, files, summary."""
+"""The audit run against a node: the books from the index, the balance read at the head
+(never from historical state), the code verified, the report written."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import click
-
-from itgen_chain import audit
-from itgen_chain.amounts import format_tokens
+from itgen_chain import report
 
 
 def run_audit(
     db: Path,
     out: Path,
     roster_path: Path | None = None,
-    echo: Any = click.echo,
+    echo: Callable[[str], None] = lambda line: None,
     escrow: str | None = None,
     program: str = "main",
 ):
@@ -27,7 +25,7 @@ def run_audit(
     from itgen_chain.verification import compare
 
     conn = connect(escrow, program)
-    events_meta = audit.load_events(db)[1]
+    events_meta = report.load_events(db)[1]
     indexed = int(events_meta["checkpoint"])
     # Never historical state: a normal node keeps only recent blocks. The balance is read at
     # the head and compared with the events, plus the transfers since the indexed block.
@@ -37,16 +35,17 @@ def run_audit(
         rows = read_roster(roster_path, conn.deployment.salt)
         roster = [(r.row, r.attestation.student_id, int(r.attestation.milestone)) for r in rows]
     symbol = conn.token.symbol()
-    report = audit.build(
+    books = report.build(
         db, None, conn.decimals, chain.chain_id, symbol, roster, head_check=head_check
     )
     code = bytes(chain.provider.web3.eth.get_code(conn.escrow.address))
     verdict = compare(conn.escrow.address, code)
-    report["code_verification"] = {"match": verdict.match, "detail": verdict.detail}
-    paths = audit.write(report, out)
-    summary(report, echo)
+    books["code_verification"] = {"match": verdict.match, "detail": verdict.detail}
+    paths = report.write(books, out)
+    for line in report.summary(books):
+        echo(line)
     echo(f"code: {verdict}")
-    return report, paths
+    return books, paths
 
 
 def _head_check(conn: Any, provider: Any, indexed: int) -> dict[str, int]:
@@ -80,38 +79,3 @@ def _head_check(conn: Any, provider: Any, indexed: int) -> dict[str, int]:
                 int(log["data"], 16) for log in logs if log["topics"][1] != log["topics"][2]
             )
     return {"block": head, "balance": balance, "net_since": net}
-
-
-def summary(report: dict[str, Any], echo: Any = click.echo) -> None:
-    """The terminal table: books, per registrar, per course."""
-    d = report["decimals"]
-    t = report["totals"]
-
-    def amount(value: dict[str, str]) -> str:
-        return format_tokens(int(value["base_units"]), d)
-
-    echo("")
-    echo(f"{'books':<46}{report['token_symbol']:>18}")
-    for label, key in (
-        ("funded", "funded"),
-        ("direct transfers in", "direct_transfers_in"),
-        ("released to students", "released"),
-        ("reclaimed by the donor", "reclaimed"),
-        ("balance", "balance"),
-    ):
-        echo(f"  {label:<44}{amount(t[key]):>18}")
-    if check := report.get("balance_check"):
-        echo(
-            f"  balance read at block {check['block']}: {amount(check['read'])}, from the "
-            f"events {amount(check['expected_from_events'])}: "
-            f"{'match' if check['match'] else 'MISMATCH'}"
-        )
-    echo(f"  {'reconciled':<44}{str(report['reconciled']):>18}")
-    echo(f"{'per registrar':<46}{'payouts':>8}{'released':>18}{'allowance':>18}")
-    for registrar, row in report["per_registrar"].items():
-        echo(
-            f"  {registrar:<44}{row['count']:>8}{amount(row['released']):>18}{amount(row['allowance']):>18}"
-        )
-    echo(f"{'per course':<46}{'payouts':>8}{'released':>18}")
-    for course, row in report["per_course"].items():
-        echo(f"  {'course ' + course:<44}{row['count']:>8}{amount(row['released']):>18}")

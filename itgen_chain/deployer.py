@@ -7,7 +7,7 @@ import os
 from dataclasses import dataclass
 from typing import Any
 
-from itgen_chain import compiled, deployments
+from itgen_chain import compiled, records
 from itgen_chain.exceptions import DeploymentError
 
 # Two steps, this far apart, to hand the admin role to another address (a stolen admin key
@@ -49,8 +49,8 @@ class Terms:
 
 
 def deploy(
-    account: Any, terms: Terms, force: bool, program: str = deployments.DEFAULT_PROGRAM
-) -> deployments.Deployment:
+    account: Any, terms: Terms, force: bool, program: str = records.DEFAULT_PROGRAM
+) -> records.Deployment:
     """Deploys the escrow on `terms` from `account`; writes the record, the explorer's input
     and the program salt. Refuses to replace a live deployment unless `force`."""
     from ape import chain
@@ -58,9 +58,9 @@ def deploy(
 
     provider = chain.provider
     network = provider.network
-    path = deployments.path_for(network.ecosystem.name, network.name, program)
+    path = records.path_for(network.ecosystem.name, network.name, program)
     if path.exists() and not force:
-        existing = deployments.load(network.ecosystem.name, network.name, program)
+        existing = records.load(network.ecosystem.name, network.name, program)
         if existing.chain_id == provider.chain_id and provider.get_code(existing.escrow):
             raise DeploymentError(
                 f"{path} records a live escrow at {existing.escrow}; pass --force to replace it"
@@ -68,10 +68,10 @@ def deploy(
     arguments = terms.arguments()
     escrow = ContractContainer(compiled.escrow_type()).deploy(*arguments, sender=account)
     salt = os.urandom(32)
-    deployments.save_salt(network.ecosystem.name, network.name, salt, program)
+    records.save_salt(network.ecosystem.name, network.name, salt, program)
     receipt = chain.get_receipt(escrow.txn_hash)
     verify = compiled.standard_json_input()
-    record = deployments.Deployment(
+    record = records.Deployment(
         ecosystem=network.ecosystem.name,
         network=network.name,
         chain_id=provider.chain_id,
@@ -85,10 +85,10 @@ def deploy(
         latest_program_end=arguments[6],
         block=receipt.block_number,
         transaction=receipt.txn_hash,
-        salt_id=deployments.salt_id(salt),
+        salt_id=records.salt_id(salt),
         program=program,
         compiler={"version": verify["compilerVersion"], "settings": verify["settings"]},
     )
-    written = deployments.save(record)
+    written = records.save(record)
     written.with_suffix(".standard-input.json").write_text(json.dumps(verify, indent=1) + "\n")
     return record

@@ -19,7 +19,7 @@ from typing import Any
 from eth_utils import keccak, to_checksum_address
 
 from itgen_chain.attestations import Attestation, Milestone, sign
-from itgen_chain.deploying import Terms
+from itgen_chain.deployer import Terms
 
 BATCH = 100
 DAY = 86_400

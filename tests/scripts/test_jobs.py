@@ -7,11 +7,11 @@ import json
 
 import pytest
 
-from itgen_chain import operations
-from itgen_chain.deploying import Terms, deploy
-from itgen_chain.escrow import EscrowClient
+from itgen_chain import jobs
+from itgen_chain.deployer import Terms, deploy
 from itgen_chain.exceptions import RosterError
 from itgen_chain.journal import Journal
+from itgen_chain.payouts import EscrowClient
 from itgen_chain.roster import read_roster
 
 DAY = 86_400
@@ -92,7 +92,7 @@ def test_chain_checks_report_course_payee_and_allowance(program, tmp_path):
         + [[f"x{n}", wallet(10 + n), "1", "registration"] for n in range(12)],
     )
     with pytest.raises(RosterError) as caught:
-        operations.attest(path, registrar, batch_size=10, dry_run=False, yes=True)
+        jobs.attest(path, registrar, batch_size=10, dry_run=False, yes=True)
     found = {(e.row, e.field) for e in caught.value.errors}
     assert {(2, "course"), (3, "course"), (4, "payee"), (5, "payee"), (0, "total")} <= found
     assert token.balanceOf(wallet(10)) == 0
@@ -102,11 +102,9 @@ def test_attest_pays_then_a_second_run_pays_nobody_twice(program, tmp_path):
     escrow, token, registrar, _ = program
     rows = [[f"student-{n}", wallet(n), "1", "registration"] for n in range(7)]
     path = write_roster(tmp_path / "r.csv", rows)
-    plan = operations.attest(
-        path, registrar, batch_size=3, dry_run=False, yes=True, echo=lambda *_: None
-    )
+    plan = jobs.attest(path, registrar, batch_size=3, dry_run=False, yes=True, echo=lambda *_: None)
     assert len(plan.to_send) == 7
-    again = operations.attest(
+    again = jobs.attest(
         path, registrar, batch_size=3, dry_run=False, yes=True, echo=lambda *_: None
     )
     assert again.to_send == [] and len(again.skipped) == 7
@@ -118,7 +116,7 @@ def test_dry_run_sends_nothing(program, tmp_path):
     escrow, token, registrar, _ = program
     path = write_roster(tmp_path / "r.csv", [["a", wallet(1), "1", "registration"]])
     said = []
-    operations.attest(path, registrar, batch_size=3, dry_run=True, yes=True, echo=said.append)
+    jobs.attest(path, registrar, batch_size=3, dry_run=True, yes=True, echo=said.append)
     assert token.balanceOf(wallet(1)) == 0
     assert any("dry run" in line and "gas" in line for line in said)
 
@@ -153,7 +151,7 @@ def test_run_killed_mid_batch_resumes_without_double_payment(program, tmp_path, 
     )
     if broadcast:
         chain.provider.web3.eth.send_raw_transaction(raw)
-    operations.attest(path, registrar, batch_size=2, dry_run=False, yes=True, echo=lambda *_: None)
+    jobs.attest(path, registrar, batch_size=2, dry_run=False, yes=True, echo=lambda *_: None)
     assert [token.balanceOf(wallet(n)) for n in range(5)] == [450 * UNIT] * 5
     assert escrow.registrar(registrar).released == 5 * 450 * UNIT
     assert journal.unsettled() == []
@@ -165,12 +163,12 @@ def test_relay_rejects_a_file_with_one_forged_signature(program, tmp_path, accou
         tmp_path / "r.csv", [[f"r-{n}", wallet(n), "1", "registration"] for n in range(4)]
     )
     signed = tmp_path / "signed.json"
-    operations.sign(path, registrar, signed, valid_days=10, echo=lambda *_: None)
+    jobs.sign(path, registrar, signed, valid_days=10, echo=lambda *_: None)
     document = json.loads(signed.read_text())
     document["attestations"][2]["message"]["payee"] = accounts[7].address  # redirected to a thief
     signed.write_text(json.dumps(document))
     with pytest.raises(RosterError) as caught:
-        operations.relay(signed, accounts[8], batch_size=10, dry_run=False, yes=True)
+        jobs.relay(signed, accounts[8], batch_size=10, dry_run=False, yes=True)
     assert [(e.row, e.field) for e in caught.value.errors] == [(4, "signature")]
     assert all(token.balanceOf(wallet(n)) == 0 for n in range(4))
 
@@ -181,11 +179,9 @@ def test_relay_pays_a_signed_file_as_the_signing_registrar(program, tmp_path, ac
         tmp_path / "r.csv", [[f"g-{n}", wallet(n), "1", "registration"] for n in range(4)]
     )
     signed = tmp_path / "signed.json"
-    operations.sign(path, registrar, signed, valid_days=10, echo=lambda *_: None)
+    jobs.sign(path, registrar, signed, valid_days=10, echo=lambda *_: None)
     assert "g-1" not in signed.read_text()
-    operations.relay(
-        signed, accounts[8], batch_size=3, dry_run=False, yes=True, echo=lambda *_: None
-    )
+    jobs.relay(signed, accounts[8], batch_size=3, dry_run=False, yes=True, echo=lambda *_: None)
     assert escrow.registrar(registrar).released == 4 * 450 * UNIT
 
 
@@ -195,11 +191,11 @@ def test_relay_refuses_a_file_signed_before_the_registrar_was_removed(program, t
         tmp_path / "r.csv", [[f"e-{n}", wallet(n), "1", "registration"] for n in range(3)]
     )
     signed = tmp_path / "signed.json"
-    operations.sign(path, registrar, signed, valid_days=10, echo=lambda *_: None)
+    jobs.sign(path, registrar, signed, valid_days=10, echo=lambda *_: None)
     escrow.removeRegistrar(registrar, sender=accounts[0])
     escrow.setRegistrar(registrar, 5_000 * UNIT, record.program_end, sender=accounts[0])
     with pytest.raises(RosterError) as caught:
-        operations.relay(signed, accounts[8], batch_size=10, dry_run=False, yes=True)
+        jobs.relay(signed, accounts[8], batch_size=10, dry_run=False, yes=True)
     assert [(e.row, e.field) for e in caught.value.errors] == [
         (2, "signature"),
         (3, "signature"),
@@ -219,7 +215,7 @@ def test_relay_reports_an_item_someone_paid_first_as_skipped(
         tmp_path / "r.csv", [[f"f-{n}", wallet(n), "1", "registration"] for n in range(4)]
     )
     signed = tmp_path / "signed.json"
-    operations.sign(path, registrar, signed, valid_days=10, echo=lambda *_: None)
+    jobs.sign(path, registrar, signed, valid_days=10, echo=lambda *_: None)
     send = EscrowClient.send
 
     def front_run_then_send(self, plan, *args, **kwargs):
@@ -228,9 +224,7 @@ def test_relay_reports_an_item_someone_paid_first_as_skipped(
 
     monkeypatch.setattr(EscrowClient, "send", front_run_then_send)
     said = []
-    plan = operations.relay(
-        signed, accounts[8], batch_size=10, dry_run=False, yes=True, echo=said.append
-    )
+    plan = jobs.relay(signed, accounts[8], batch_size=10, dry_run=False, yes=True, echo=said.append)
     assert plan.skipped_on_chain == [4]
     assert "paid 3 in 1 transaction(s)" in said
     assert "1 skipped by the escrow, paid meanwhile by another transaction: row(s) 4" in said
@@ -244,7 +238,7 @@ def signed_document(program, tmp_path, rows: int = 3):
         tmp_path / "r.csv", [[f"s-{n}", wallet(n), "1", "registration"] for n in range(rows)]
     )
     signed = tmp_path / "signed.json"
-    operations.sign(path, registrar, signed, valid_days=10, echo=lambda *_: None)
+    jobs.sign(path, registrar, signed, valid_days=10, echo=lambda *_: None)
     return signed, json.loads(signed.read_text())
 
 
@@ -269,7 +263,7 @@ def test_relay_refuses_a_signature_v_the_escrow_refuses(program, tmp_path, accou
     document["attestations"][1]["signature"] = "0x" + (signature[:64] + bytes([v])).hex()
     signed.write_text(json.dumps(document))
     with pytest.raises(RosterError) as caught:
-        operations.relay(signed, accounts[8], batch_size=10, dry_run=False, yes=True)
+        jobs.relay(signed, accounts[8], batch_size=10, dry_run=False, yes=True)
     assert [(e.row, e.field) for e in caught.value.errors] == [(3, "signature")]
     assert "27 or 28" in str(caught.value)
     assert token.balanceOf(wallet(0)) == 0
@@ -284,11 +278,11 @@ def test_relay_refuses_repeated_rows_and_students_and_takes_numeric_milestones(
     document["attestations"] = [*entries, dict(entries[0]), {**entries[1], "row": 99}]
     signed.write_text(json.dumps(document))
     with pytest.raises(RosterError) as caught:
-        operations.relay(signed, accounts[8], batch_size=10, dry_run=False, yes=True)
+        jobs.relay(signed, accounts[8], batch_size=10, dry_run=False, yes=True)
     assert [(e.row, e.field) for e in caught.value.errors] == [(2, "row"), (99, "message")]
     document["attestations"] = entries  # numeric milestones, as signed: paid
     signed.write_text(json.dumps(document))
-    operations.relay(signed, accounts[8], batch_size=10, dry_run=False, yes=True, echo=print)
+    jobs.relay(signed, accounts[8], batch_size=10, dry_run=False, yes=True, echo=print)
     assert token.balanceOf(wallet(2)) == 450 * UNIT
 
 
@@ -297,12 +291,12 @@ def test_sign_leaves_out_rows_already_paid_and_says_how_many(program, tmp_path):
     path = write_roster(
         tmp_path / "r.csv", [[f"k-{n}", wallet(n), "1", "registration"] for n in range(4)]
     )
-    operations.attest(path, registrar, batch_size=2, dry_run=False, yes=True, echo=lambda *_: None)
+    jobs.attest(path, registrar, batch_size=2, dry_run=False, yes=True, echo=lambda *_: None)
     more = write_roster(
         tmp_path / "more.csv", [[f"k-{n}", wallet(n), "1", "registration"] for n in range(6)]
     )
     said = []
-    count = operations.sign(more, registrar, tmp_path / "s.json", valid_days=5, echo=said.append)
+    count = jobs.sign(more, registrar, tmp_path / "s.json", valid_days=5, echo=said.append)
     assert count == 2 and "4 row(s) already paid, not signed" in said
 
 
@@ -318,7 +312,7 @@ def test_a_torn_last_journal_line_is_reported_and_ignored(program, tmp_path):
     with journal.path.open("a") as handle:
         handle.write('{"event": "sending", "hash": "0xab", "no')  # killed mid-write
     said = []
-    operations.attest(path, registrar, batch_size=2, dry_run=False, yes=True, echo=said.append)
+    jobs.attest(path, registrar, batch_size=2, dry_run=False, yes=True, echo=said.append)
     assert any("line(s) 2 torn by an interrupted write, ignored" in line for line in said)
     assert [token.balanceOf(wallet(n)) for n in range(3)] == [450 * UNIT] * 3
     assert all(json.loads(line) for line in journal.path.read_text().splitlines()[2:])
@@ -346,7 +340,7 @@ def test_a_journalled_transaction_the_node_refuses_does_not_wedge_later_runs(
         raw=raw.hex(), items=[],
     )  # fmt: skip
     for _ in range(2):  # the second run finds nothing left to settle
-        operations.attest(path, registrar, batch_size=3, dry_run=False, yes=True, echo=print)
+        jobs.attest(path, registrar, batch_size=3, dry_run=False, yes=True, echo=print)
     assert [token.balanceOf(wallet(n)) for n in range(4)] == [450 * UNIT] * 4
     assert journal.unsettled() == []
     assert any('"rejected: ' in line for line in journal.path.read_text().splitlines())
@@ -356,7 +350,6 @@ def test_a_keystore_registrar_confirms_once_and_sees_no_warning_per_row(
     program, tmp_path, accounts, monkeypatch, capfd
 ):
     """A registrar's real key lives in ape's encrypted keystore."""
-    import click
     from ape_accounts import import_account_from_private_key
 
     escrow, token, registrar, record = program
@@ -365,12 +358,18 @@ def test_a_keystore_registrar_confirms_once_and_sees_no_warning_per_row(
     try:
         monkeypatch.setenv(f"APE_ACCOUNTS_{alias}_PASSPHRASE", "a passphrase")
         asked = []
-        monkeypatch.setattr(click, "confirm", lambda text, **kw: asked.append(text) or True)
         path = write_roster(
             tmp_path / "r.csv", [[f"ks-{n}", wallet(n), "1", "registration"] for n in range(6)]
         )
         capfd.readouterr()
-        count = operations.sign(path, keystore, tmp_path / "s.json", valid_days=5, echo=print)
+        count = jobs.sign(
+            path,
+            keystore,
+            tmp_path / "s.json",
+            valid_days=5,
+            echo=print,
+            confirm=lambda text: asked.append(text) or True,
+        )
         said = capfd.readouterr()
         assert count == 6 and asked == [f"Sign 6 attestation(s) with {alias}?"]
         assert "Using cached key" not in said.out + said.err

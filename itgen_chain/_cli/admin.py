@@ -1,0 +1,93 @@
+"""The two-step admin handover (OpenZeppelin AccessControlDefaultAdminRules): the admin
+begins it, the new admin accepts after the delay; the admin can cancel before.
+
+ape itgen admin begin 0xNEW --account owner1 --safe charity
+ape itgen admin accept --account new-admin          ape itgen admin show
+"""
+
+from __future__ import annotations
+
+import click
+from ape.cli import ConnectedProviderCommand, account_option, network_option
+
+from itgen_chain._cli.click_ext import (
+    admin_options,
+    carry_out,
+    program_option,
+    reports_errors,
+    yes_option,
+)
+
+
+@click.group()
+def cli() -> None:
+    """Hand the admin role over, in two steps with a delay."""
+
+
+@cli.command(cls=ConnectedProviderCommand)
+@network_option()
+@account_option()
+@click.argument("new_admin")
+@admin_options
+@yes_option
+@program_option
+@reports_errors
+def begin(network, program, account, new_admin, safe, cosigners, tx_builder, yes) -> None:
+    """Propose NEW_ADMIN (an address, or a Safe); it accepts after the delay."""
+    from itgen_chain.program import connect
+
+    conn = connect(program=program)
+    change = conn.begin_admin_transfer(new_admin)
+    carry_out(
+        conn, [change], account, safe=safe, cosigners=cosigners, tx_builder=tx_builder, yes=yes
+    )
+
+
+@cli.command(cls=ConnectedProviderCommand)
+@network_option()
+@account_option()
+@admin_options
+@yes_option
+@program_option
+@reports_errors
+def accept(network, program, account, safe, cosigners, tx_builder, yes) -> None:
+    """Take the admin role, as the pending admin, once the delay has passed."""
+    from ape import chain
+
+    from itgen_chain.program import connect
+
+    conn = connect(program=program)
+    change = conn.accept_admin_transfer(chain.pending_timestamp)
+    carry_out(
+        conn, [change], account, safe=safe, cosigners=cosigners, tx_builder=tx_builder, yes=yes
+    )
+
+
+@cli.command(cls=ConnectedProviderCommand)
+@network_option()
+@account_option()
+@admin_options
+@yes_option
+@program_option
+@reports_errors
+def cancel(network, program, account, safe, cosigners, tx_builder, yes) -> None:
+    """Withdraw a handover not yet accepted."""
+    from itgen_chain.program import connect
+
+    conn = connect(program=program)
+    change = conn.cancel_admin_transfer()
+    carry_out(
+        conn, [change], account, safe=safe, cosigners=cosigners, tx_builder=tx_builder, yes=yes
+    )
+
+
+@cli.command(cls=ConnectedProviderCommand)
+@network_option()
+@program_option
+@reports_errors
+def show(network, program) -> None:
+    """Who holds each role, and any handover pending."""
+    from itgen_chain._cli.click_ext import show_roles
+    from itgen_chain.program import connect
+
+    show_roles(connect(program=program))

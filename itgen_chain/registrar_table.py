@@ -1,0 +1,82 @@
+"""A registrar table (CSV): the changes it asks for, every bad row named at once.
+
+    registrar,allowance,expiry,action
+    0xAbC...,200000,2027-08-31,set
+    0xDeF...,,,remove
+
+allowance is in tokens as people write them (200000, 12.5); expiry is a date (UTC) or a
+unix time, empty for the program end; action is `set` (the default) or `remove`.
+"""
+
+from __future__ import annotations
+
+import csv
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from itgen_chain.exceptions import ItgenError, RosterError, RowError
+
+COLUMNS = ("registrar", "allowance", "expiry", "action")
+
+
+def _time(text: str) -> int:
+    if text.isdigit():
+        return int(text)
+    moment = datetime.fromisoformat(text)
+    return int((moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp())
+
+
+def changes_from_table(program: Any, path: Path) -> list[Any]:
+    """The Program changes for each row, in order; raises RosterError naming each bad row."""
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as handle:
+            rows = list(csv.DictReader(handle))
+            header = rows and list(rows[0]) or []
+    except (OSError, UnicodeDecodeError, csv.Error) as error:
+        raise ItgenError(f"{path}: cannot read the table ({error})") from None
+    if not rows:
+        raise ItgenError(f"{path}: no rows (header: {', '.join(COLUMNS)})")
+    unknown = [name for name in header if name not in COLUMNS]
+    if "registrar" not in header or unknown:
+        raise ItgenError(
+            f"{path}: the header must name registrar and may name allowance, expiry, action "
+            f"(found: {', '.join(header)})"
+        )
+    changes, errors, seen = [], [], {}
+    for number, row in enumerate(rows, start=2):
+        registrar = (row.get("registrar") or "").strip()
+        action = (row.get("action") or "set").strip().lower() or "set"
+        try:
+            if registrar in seen:
+                raise RowError(number, "registrar", f"also on row {seen[registrar]}")
+            seen[registrar] = number
+            if action == "remove":
+                changes.append(program.remove_registrar(registrar))
+                continue
+            if action != "set":
+                raise RowError(number, "action", f"{action!r} is neither set nor remove")
+            allowance_text = (row.get("allowance") or "").strip()
+            if not allowance_text:
+                raise RowError(number, "allowance", "empty")
+            try:
+                allowance = program.amount(allowance_text)
+            except ItgenError as error:
+                raise RowError(number, "allowance", str(error)) from None
+            expiry_text = (row.get("expiry") or "").strip()
+            try:
+                expiry = _time(expiry_text) if expiry_text else None
+            except ValueError:
+                raise RowError(
+                    number, "expiry", f"{expiry_text!r} is neither a date nor a unix time"
+                ) from None
+            changes.append(program.set_registrar(registrar, allowance, expiry))
+        except RowError as error:
+            errors.append(error)
+        except ItgenError as error:  # the Program's own checks, named with their row
+            errors.append(
+                RowError(number, "registrar", str(error).removesuffix("; nothing was sent"))
+            )
+    if errors:
+        raise RosterError(str(path), errors)
+    return changes

@@ -1,0 +1,169 @@
+"""Retries for a node behind a provider's limits, in one place that every command uses.
+
+A provider says "slow down" in many shapes: HTTP 429, JSON-RPC -32005 "limit exceeded" or
+-32029, "rate limit" in the message; it drops or resets connections, and web3 reports a
+dropped connection on some routes as CannotHandleRequest. Those are retried with
+exponential backoff, within `retries`. A "range too large" or "more than N results" error
+is not a rate limit: it is never retried here (the indexer narrows its range instead).
+Anything else is not retried at all.
+
+`install(retries)` wraps ape's own JSON-RPC entry point (``Web3Provider.make_request``), so
+the calls ape makes while it connects are covered too; the indexer's raw calls go through
+`Retrier.call`.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from itgen_chain.exceptions import ItgenError
+
+T = TypeVar("T")
+
+RATE = "rate"
+RANGE = "range"
+DROPPED = "dropped"
+
+# Words of a range or result-size refusal: -32005 from Infura-style providers, BNB Chain
+# providers' "exceed maximum block range: 5000", Alchemy's "Log response size exceeded".
+_RANGE_WORDS = re.compile(
+    r"block range|range (is )?too (large|wide|big)|exceed(s|ed)? (the )?max(imum)? block range"
+    r"|more than \d+ (results|logs|blocks)|too many (results|logs|blocks)|query returned more"
+    r"|response size|payload too large|max(imum)? (block )?range",
+    re.IGNORECASE,
+)
+_RATE_WORDS = re.compile(
+    r"\b429\b|too many requests|rate.?limit|-32029|-32005|limit exceeded|capacity|throttl"
+    r"|request limit|credits",
+    re.IGNORECASE,
+)
+_DROPPED_WORDS = re.compile(
+    r"connection (aborted|reset|refused|closed)|remote end closed|remotedisconnected"
+    r"|broken pipe|timed? ?out|cannot connect|could not connect|cannothandlerequest"
+    r"|max retries exceeded|eof occurred|incomplete ?read|chunked",
+    re.IGNORECASE,
+)
+
+
+def _texts(error: BaseException) -> list[str]:
+    seen: list[str] = []
+    current: BaseException | None = error
+    while current is not None and len(seen) < 8:
+        seen.append(f"{type(current).__name__}: {current}")
+        current = current.__cause__ or current.__context__
+    return seen
+
+
+def classify(error: BaseException) -> str | None:
+    """RATE, RANGE, DROPPED, or None for an error that is not the provider's limits."""
+    import requests
+    from ape.exceptions import VirtualMachineError
+
+    if isinstance(
+        error, VirtualMachineError
+    ):  # a revert or a refused transaction: the node answered
+        return None
+    texts = " | ".join(_texts(error))
+    if _RANGE_WORDS.search(texts):
+        return RANGE
+    if _RATE_WORDS.search(texts):
+        return RATE
+    if isinstance(error, requests.ConnectionError | requests.Timeout | ConnectionError):
+        return DROPPED
+    if _DROPPED_WORDS.search(texts):
+        return DROPPED
+    return None
+
+
+class RetriesSpent(ItgenError):
+    """The provider kept refusing past the retries allowed."""
+
+    def __init__(self, what: str, tries: int, seconds: float, error: BaseException) -> None:
+        first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        super().__init__(
+            f"{what}: the node kept refusing after {tries} tries over {seconds:.0f} s "
+            f"({first}); nothing was lost: run the command again, or raise --retries"
+        )
+
+
+@dataclass
+class Retrier:
+    """Backoff within `retries` on rate limits and dropped connections."""
+
+    retries: int = 6
+    backoff: float = 0.5
+    max_backoff: float = 30.0
+    sleep: Callable[[float], None] = time.sleep
+    waited: float = 0.0
+    counts: dict[str, int] = field(default_factory=lambda: {RATE: 0, DROPPED: 0})
+
+    def call(self, what: str, function: Callable[..., T], *args: Any, resend: bool = True) -> T:
+        """`function(*args)`, retried on rate limits, and on dropped connections when
+        `resend` (not for a transaction broadcast: it may have arrived; the journal and the
+        escrow's paid checks settle that)."""
+        delay = self.backoff
+        started = time.monotonic()
+        for attempt in range(self.retries + 1):
+            try:
+                return function(*args)
+            except Exception as error:  # providers raise many shapes of error
+                kind = classify(error)
+                if kind != RATE and not (kind == DROPPED and resend):
+                    raise
+                if attempt == self.retries:
+                    raise RetriesSpent(
+                        what, attempt + 1, time.monotonic() - started, error
+                    ) from None
+                self.counts[kind] += 1
+                pause = min(delay, self.max_backoff) * (0.5 + random.random() / 2)
+                self.waited += pause
+                self.sleep(pause)
+                delay *= 2
+        raise AssertionError("unreachable")
+
+
+class RateLimited(Exception):
+    """A JSON-RPC error response that is a rate limit (-32005 "limit exceeded", -32029)."""
+
+
+_installed: dict[str, Any] = {}
+
+
+def install(retries: int = 6, backoff: float = 0.5) -> None:
+    """Retries every JSON-RPC call made over HTTP in this process (web3's HTTPProvider, which
+    ape's providers use, connecting included) on rate limits and dropped connections; a
+    later call sets another number of retries."""
+    from web3.providers.rpc import HTTPProvider
+
+    _installed["retrier"] = Retrier(retries=retries, backoff=backoff)
+    if "single" in _installed:
+        return
+    single, batch = HTTPProvider.make_request, HTTPProvider.make_batch_request
+    _installed["single"], _installed["batch"] = single, batch
+
+    def make_request(self: Any, method: str, params: Any) -> Any:
+        def once() -> Any:
+            response = single(self, method, params)
+            error = response.get("error") if isinstance(response, dict) else None
+            if error and classify(RateLimited(str(error))) == RATE:
+                raise RateLimited(f"{error.get('code')}: {error.get('message')}")
+            return response
+
+        resend = method not in ("eth_sendRawTransaction", "eth_sendTransaction")
+        return _installed["retrier"].call(method, once, resend=resend)
+
+    def make_batch_request(self: Any, requests: Any) -> Any:
+        return _installed["retrier"].call("a batch of calls", batch, self, requests)
+
+    HTTPProvider.make_request = make_request  # type: ignore[method-assign]
+    HTTPProvider.make_batch_request = make_batch_request  # type: ignore[method-assign]
+
+
+def current() -> Retrier | None:
+    """The retrier installed for HTTP calls, if any (its counts say what was retried)."""
+    return _installed.get("retrier")

@@ -1,0 +1,146 @@
+"""A provider's limits, as the indexer meets them: which refusals are rate limits (retried,
+never splitting a range) and which are range refusals (the range shrinks to the size named),
+ranges that grow while accepted, several ranges in flight, and a request rate kept."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+import requests
+from helpers import events, make_indexer  # tests/indexer/conftest.py
+
+from itgen_chain.indexer import IndexerSettings, RangePlanner, TokenBucket, range_hint
+from itgen_chain.retrying import DROPPED, RANGE, RATE, Retrier, RetriesSpent, classify
+
+
+@pytest.mark.parametrize(
+    "message, kind",
+    [
+        ("429 Client Error: Too Many Requests for url: https://bsc.example", RATE),
+        ("-32005: limit exceeded", RATE),
+        ("-32029: rate limit reached", RATE),
+        (
+            "-32005: query returned more than 10000 results. Try with this block range [0x1, 0x9]",
+            RANGE,
+        ),
+        ("-32005: exceed maximum block range: 5000", RANGE),
+        ("-32602: block range is too wide (max 2000)", RANGE),
+        ("Log response size exceeded.", RANGE),
+        ("CannotHandleRequest: Could not discover provider while making request", DROPPED),
+        ("-32000: execution reverted", None),
+        ("-32000: header not found", None),
+    ],
+)
+def test_refusals_are_told_apart(message, kind):
+    assert classify(RuntimeError(message)) == kind
+
+
+def test_a_dropped_connection_is_retried_but_a_broadcast_is_not_sent_twice():
+    tries = []
+
+    def flaky():
+        tries.append(1)
+        if len(tries) < 3:
+            raise requests.ConnectionError("Connection aborted: RemoteDisconnected")
+        return "ok"
+
+    retrier = Retrier(retries=5, backoff=0.001, sleep=lambda s: None)
+    assert retrier.call("eth_call", flaky) == "ok" and len(tries) == 3
+    tries.clear()
+    with pytest.raises(requests.ConnectionError):
+        retrier.call("eth_sendRawTransaction", flaky, resend=False)
+    assert len(tries) == 1
+
+
+def test_spent_retries_end_in_one_line_naming_the_refusal():
+    def refusing():
+        raise RuntimeError("429 Too Many Requests")
+
+    with pytest.raises(RetriesSpent, match=r"eth_getLogs: the node kept refusing after 3 tries"):
+        Retrier(retries=2, backoff=0.001, sleep=lambda s: None).call("eth_getLogs", refusing)
+
+
+@pytest.mark.parametrize(
+    "message, hint",
+    [
+        ("exceed maximum block range: 5000", 5000),
+        ("query returned more than 10000 results. Try with this block range [0x10, 0x1f]", 16),
+        ("block range is too wide (max 2,000 blocks)", 2000),
+        ("Log response size exceeded.", None),
+    ],
+)
+def test_range_hints_are_read_from_the_message(message, hint):
+    assert range_hint(message) == hint
+
+
+def test_ranges_grow_while_accepted_and_never_past_a_refused_size():
+    planner = RangePlanner(5_000, grow_to=100_000)
+    for expected in (10_000, 20_000, 40_000, 80_000, 100_000, 100_000):
+        planner.accepted(planner.size)
+        assert planner.size == expected
+    assert planner.refused(100_000, "exceed maximum block range: 50000") == 50_000
+    for _ in range(3):
+        planner.accepted(planner.size)
+    assert planner.size == 50_000
+    assert planner.refused(50_000, "Log response size exceeded.") == 25_000
+    planner.accepted(25_000)
+    assert planner.size == 49_999  # grows back, but stays under the size refused
+
+
+def test_the_token_bucket_keeps_the_rate():
+    bucket = TokenBucket(50)
+    began = time.monotonic()
+    for _ in range(100):
+        bucket.take()
+    assert time.monotonic() - began >= 0.9  # 50 at once, then 50 more at 50 a second
+
+
+def test_rate_limits_are_retried_without_splitting_the_range(program, chain, project, tmp_path):
+    asked, refusals = [], {"left": 4}
+
+    def limited(request):
+        def call(method, params):
+            if method == "eth_getLogs":
+                asked.append(int(params[0]["toBlock"], 16) - int(params[0]["fromBlock"], 16))
+                if refusals["left"]:
+                    refusals["left"] -= 1
+                    raise RuntimeError("-32005: limit exceeded")
+            return request(method, params)
+
+        return call
+
+    settings = IndexerSettings(backoff=0.001)
+    make_indexer(program, chain, project, tmp_path / "i.sqlite", settings, limited).run()
+    assert len(set(asked)) == 1  # every request over the same, whole range
+    assert len(events(tmp_path / "i.sqlite", "ScholarshipReleased")) == 12
+
+
+def test_several_ranges_in_flight_shrink_to_the_named_cap_and_miss_nothing(
+    program,
+    chain,
+    project,
+    tmp_path,  # noqa: F811
+):
+    spans = []
+
+    def capped(request):
+        def call(method, params):
+            if method == "eth_getLogs":
+                span = int(params[0]["toBlock"], 16) - int(params[0]["fromBlock"], 16) + 1
+                spans.append(span)
+                if span > 3:
+                    raise RuntimeError("-32005: exceed maximum block range: 3")
+            return request(method, params)
+
+        return call
+
+    settings = IndexerSettings(max_range=4, grow_to=1_000, workers=4, rps=200)
+    indexer = make_indexer(program, chain, project, tmp_path / "i.sqlite", settings, capped)
+    indexer.run()
+    # Tries past the cap are refused once each, then every range is 3 blocks at most.
+    assert indexer.planner.size == 3 and indexer.planner.refusals >= 1 and max(spans) == 4
+    direct = tmp_path / "direct.sqlite"
+    make_indexer(program, chain, project, direct).run()
+    for name in ("ScholarshipReleased", "Funded", "Transfer"):
+        assert events(tmp_path / "i.sqlite", name) == events(direct, name)
