@@ -117,8 +117,10 @@ def render(gas_report: dict, index_report: dict | None) -> str:
             "| reader | events | seconds | events/s |",
             "|---|---:|---:|---:|",
         ]
-        for name in ("indexer", "bare_eth_getLogs", "ape_event_query"):
-            row = index_report[name]
+        for name in ("indexer", "indexer_postgresql", "bare_eth_getLogs", "ape_event_query"):
+            row = index_report.get(name)
+            if not isinstance(row, dict):
+                continue
             lines.append(
                 f"| {name} | {row['events']:,} | {row['seconds']} | {row['events_per_second']:,} |"
             )
@@ -131,9 +133,50 @@ def render(gas_report: dict, index_report: dict | None) -> str:
             f"{'met' if g['indexer_vs_ape']['met'] else 'missed'}).",
             "The indexer decodes and stores escrow events and the token's transfers in and out "
             "(both counted); the bare fetch runs the same three eth_getLogs queries without decoding "
-            "or storage; ape's query reads ScholarshipReleased only.",
+            "or storage; ape's query reads ScholarshipReleased only. `indexer` writes SQLite, "
+            "`indexer_postgresql` a PostgreSQL database on a server the benchmark starts.",
         ]
+        lines += _provider_section(index_report.get("through_a_provider"))
     return "\n".join(lines) + "\n"
+
+
+def _provider_section(report: dict | None) -> list[str]:
+    """Indexing through a BNB-Chain-like provider's limits (devtools/providerbench.py)."""
+    if not report:
+        return []
+    p = report["provider"]
+    lines = [
+        "",
+        "## Indexing through a provider's limits (bench/index.json, through_a_provider)",
+        "",
+        f"A loopback provider in front of the bench chain: {p['latency_seconds'] * 1000:.0f} ms "
+        f"a request, eth_getLogs over {p['range_cap']:,} blocks refused with -32005, "
+        f"{p['requests_per_second']} requests a second with HTTP 429 beyond. The chain's blocks "
+        "are spread over block numbers (block k of anvil is block k * spread; the blocks between "
+        "are empty): anvil mines empty blocks too slowly to build millions, and a spread chain "
+        "asks the indexer exactly what a long, sparse one would. The floor is the eth_getLogs "
+        "requests needed at the 5,000-block cap (three a range) divided by the rate.",
+        "",
+        "| provider accepts | blocks | seconds | requests | 429s | ranges refused | final range | floor (s) | floor / seconds |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for name in ("capped_5000", "accepts_50000"):
+        r = report[name]
+        lines.append(
+            f"| {r['provider_range_cap']:,} blocks | {r['blocks_spanned']:,} | {r['seconds']} | "
+            f"{r['requests']:,} | {r['rate_limited_429']:,} | {r['range_refused']} | "
+            f"{r['final_range']:,} | {r['floor_seconds']} | {r['ratio_to_floor']} |"
+        )
+    g = report["goals"]
+    lines += [
+        "",
+        f"Within the 5,000-block cap: {g['ratio_to_floor']['value']} of the floor's speed (goal "
+        f"≥ 0.8: {'met' if g['ratio_to_floor']['met'] else 'missed'}). Where 50,000-block ranges "
+        f"are accepted: {g['requests_50000_vs_5000']['value']} of the requests (goal ≤ 0.2: "
+        f"{'met' if g['requests_50000_vs_5000']['met'] else 'missed'}); the same events in both "
+        f"runs: {'yes' if g['same_events']['met'] else 'NO'}.",
+    ]
+    return lines
 
 
 def write(out: Path) -> Path:

@@ -1,6 +1,7 @@
-"""Every escrow event, and the token's transfers into and out of the escrow, in SQLite.
+"""Every escrow event, and the token's transfers into and out of the escrow, in SQLite or
+PostgreSQL (store.py).
 
-- Incremental: each range of blocks is written in one SQLite transaction together with the
+- Incremental: fetched ranges are written in block order, in one transaction together with the
   checkpoint, so a run stopped at any point loses nothing and duplicates nothing.
 - Confirmation depth: only blocks at least ``confirmations`` below the head are indexed.
 - Real RPC limits: ``eth_getLogs`` ranges are capped (``max_range``); a "range too large"
@@ -15,7 +16,6 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -27,23 +27,19 @@ from eth_utils import event_abi_to_log_topic
 
 from itgen_chain.exceptions import ItgenError
 from itgen_chain.retrying import RANGE, Retrier, classify
+from itgen_chain.store import Store
 
 TRANSFER_TOPIC = "0xddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef"
-SCHEMA = """
-PRAGMA journal_mode = WAL;
-PRAGMA synchronous = NORMAL;
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS blocks (number INTEGER PRIMARY KEY, hash TEXT NOT NULL, timestamp INTEGER);
-CREATE TABLE IF NOT EXISTS events (
-    block_number INTEGER NOT NULL,
-    log_index INTEGER NOT NULL,
-    tx_hash TEXT NOT NULL,
-    contract TEXT NOT NULL,
-    event TEXT NOT NULL,
-    args TEXT NOT NULL,
-    PRIMARY KEY (block_number, log_index)
-);
-"""
+# Upserts that SQLite (3.24+) and PostgreSQL both run.
+UPSERT_EVENT = (
+    "INSERT INTO events VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (block_number, log_index) DO "
+    "UPDATE SET tx_hash = excluded.tx_hash, contract = excluded.contract, "
+    "event = excluded.event, args = excluded.args"
+)
+UPSERT_BLOCK = (
+    "INSERT INTO blocks VALUES (?, ?, ?) ON CONFLICT (number) DO UPDATE SET "
+    "hash = excluded.hash, timestamp = excluded.timestamp"
+)
 # Fetched ranges are written together, up to this many or this often.
 WRITE_RANGES = 64
 WRITE_SECONDS = 2.0
@@ -184,7 +180,7 @@ def _plain(kind: str, value: Any) -> Any:
 class Indexer:
     def __init__(
         self,
-        database: Path,
+        database: Path | str,
         request: Callable[[str, list], Any],
         escrow: str,
         token: str,
@@ -199,16 +195,13 @@ class Indexer:
         self.decoder = EventDecoder(escrow_abi)
         self.settings = settings or IndexerSettings()
         self.sleep = sleep
-        self.db = sqlite3.connect(database)
-        self.db.executescript(SCHEMA)
+        self.db = Store(database)
         self._meta_default("escrow", self.escrow)
         self._meta_default("token", self.token)
         self.start_block = start_block
         self._meta_default("checkpoint", str(start_block - 1))
         if self.meta("escrow") != self.escrow:
-            raise IndexerError(
-                f"{database} indexes escrow {self.meta('escrow')}, not {self.escrow}"
-            )
+            raise IndexerError(f"{self.db} indexes escrow {self.meta('escrow')}, not {self.escrow}")
         self.rollbacks = 0
         self.finality = ""
         self.retrier = Retrier(
@@ -220,18 +213,20 @@ class Indexer:
     # ------------------------------------------------------------------ state
 
     def _meta_default(self, key: str, value: str) -> None:
-        with self.db:
-            self.db.execute("INSERT OR IGNORE INTO meta VALUES (?, ?)", (key, value))
+        with self.db.transaction():
+            self.db.execute(
+                "INSERT INTO meta VALUES (?, ?) ON CONFLICT (key) DO NOTHING", (key, value)
+            )
 
     def meta(self, key: str) -> str:
-        return self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()[0]
+        return self.db.one("SELECT value FROM meta WHERE key = ?", (key,))[0]
 
     @property
     def checkpoint(self) -> int:
         return int(self.meta("checkpoint"))
 
     def count(self) -> int:
-        return self.db.execute("SELECT count(*) FROM events").fetchone()[0]
+        return self.db.one("SELECT count(*) FROM events")[0]
 
     # ------------------------------------------------------------------ RPC
 
@@ -399,12 +394,9 @@ class Indexer:
         for number in hashes:
             if number not in timestamps:  # a node that does not put blockTimestamp in logs
                 timestamps[number] = int(self.block(number)["timestamp"], 16)
-        with self.db:  # one transaction: the events, their blocks and the checkpoint
-            self.db.executemany("INSERT OR REPLACE INTO events VALUES (?, ?, ?, ?, ?, ?)", rows)
-            self.db.executemany(
-                "INSERT OR REPLACE INTO blocks VALUES (?, ?, ?)",
-                [(n, h, timestamps[n]) for n, h in hashes.items()],
-            )
+        with self.db.transaction():  # the events, their blocks and the checkpoint
+            self.db.executemany(UPSERT_EVENT, rows)
+            self.db.executemany(UPSERT_BLOCK, [(n, h, timestamps[n]) for n, h in hashes.items()])
             self.db.execute("UPDATE meta SET value = ? WHERE key = 'checkpoint'", (str(end),))
         return len(rows)
 
@@ -412,7 +404,7 @@ class Indexer:
         """When a kept block hash changed, rolls back to the last kept block whose hash still
         matches (blocks between kept ones are not stored, and any of them above that point
         may have changed too); returns the block kept to, or None when nothing changed."""
-        kept = self.db.execute("SELECT number, hash FROM blocks ORDER BY number DESC").fetchall()
+        kept = self.db.all("SELECT number, hash FROM blocks ORDER BY number DESC")
         changed, keep_to = False, self.start_block - 1
         for number, stored in kept:
             current = self.block(number)
@@ -422,7 +414,7 @@ class Indexer:
             changed = True
         if not changed:
             return None
-        with self.db:
+        with self.db.transaction():
             self.db.execute("DELETE FROM events WHERE block_number > ?", (keep_to,))
             self.db.execute("DELETE FROM blocks WHERE number > ?", (keep_to,))
             self.db.execute(
@@ -521,13 +513,12 @@ def for_deployment(
     deployment: Any,
     provider: Any,
     escrow_abi: list[dict[str, Any]],
-    database: Path,
+    database: Path | str,
     settings: IndexerSettings | None = None,
 ) -> Indexer:
     """An indexer over the deployment's escrow, through the connected provider's JSON-RPC."""
 
     request = rpc(provider)
-    database.parent.mkdir(parents=True, exist_ok=True)
     return Indexer(
         database,
         request,

@@ -11,7 +11,7 @@ from itgen_chain import report
 
 
 def run_audit(
-    db: Path,
+    db: Path | str,
     out: Path,
     roster_path: Path | None = None,
     echo: Callable[[str], None] = lambda line: None,

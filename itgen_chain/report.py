@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import csv
 import json
-import sqlite3
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -38,14 +37,17 @@ class Event:
     timestamp: int | None
 
 
-def load_events(database: Path) -> tuple[list[Event], dict[str, str]]:
-    db = sqlite3.connect(database)
-    meta = dict(db.execute("SELECT key, value FROM meta"))
-    rows = db.execute(
+def load_events(database: Path | str) -> tuple[list[Event], dict[str, str]]:
+    """The index's events in order, and its meta (SQLite file or PostgreSQL URL)."""
+    from itgen_chain.store import Store
+
+    db = Store(database)
+    meta = dict(db.all("SELECT key, value FROM meta"))
+    rows = db.all(
         "SELECT e.block_number, e.log_index, e.tx_hash, e.event, e.args, b.timestamp "
         "FROM events e LEFT JOIN blocks b ON b.number = e.block_number "
         "ORDER BY e.block_number, e.log_index"
-    ).fetchall()
+    )
     db.close()
     return [Event(r[0], r[1], r[2], r[3], json.loads(r[4]), r[5]) for r in rows], meta
 
@@ -60,7 +62,7 @@ def _plain_decimal(base_units: int, decimals: int) -> str:
 
 
 def build(
-    database: Path,
+    database: Path | str,
     balance: int | None,
     decimals: int,
     chain_id: int,

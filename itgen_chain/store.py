@@ -50,11 +50,17 @@ class Store:
             try:
                 import psycopg
             except ImportError as error:
-                raise StoreError("--db postgresql://... needs psycopg: pip install psycopg[binary]") from error
+                raise StoreError(
+                    "--db postgresql://... needs psycopg: pip install psycopg[binary]"
+                ) from error
             try:
                 self.connection: Any = psycopg.connect(str(target), autocommit=True)
             except psycopg.Error as error:
-                first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+                first = (
+                    str(error).strip().splitlines()[0]
+                    if str(error).strip()
+                    else type(error).__name__
+                )
                 raise StoreError(f"cannot open {_safe(str(target))}: {first}") from None
             self.dialect = "postgresql"
             with self.transaction():

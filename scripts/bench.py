@@ -63,8 +63,10 @@ def cli(out: Path, only: str, payouts: int) -> None:
                 f"{row['requests']:>6,} requests, ratio to the floor {row['ratio_to_floor']}"
             )
         (out / "index.json").write_text(json.dumps(result, indent=2) + "\n")
-        for name in ("indexer", "bare_eth_getLogs", "ape_event_query"):
+        for name in ("indexer", "indexer_postgresql", "bare_eth_getLogs", "ape_event_query"):
             row = result[name]
+            if not isinstance(row, dict):
+                continue
             click.echo(
                 f"{name:20} {row['events']:>8,} events {row['seconds']:>8.2f} s {row['events_per_second']:>9,}/s"
             )

@@ -11,6 +11,7 @@ import click
 from ape.cli import ConnectedProviderCommand, network_option
 
 from itgen_chain._cli.click_ext import (
+    DatabaseParam,
     escrow_option,
     program_option,
     reports_errors,
@@ -24,9 +25,10 @@ from itgen_chain.config import settings
 @network_option()
 @click.option(
     "--db",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    type=DatabaseParam(exists=True),
     default=lambda: settings().work_folder / "index.sqlite",
     show_default="var/index.sqlite (itgen: work_folder)",
+    help="The index: a SQLite file, or a PostgreSQL database (postgresql://user@host/name).",
 )
 @click.option(
     "--out",

@@ -74,6 +74,25 @@ def retries_said() -> str:
     )
 
 
+class DatabaseParam(click.ParamType):
+    """An index database: a SQLite file path, or a postgresql:// URL."""
+
+    name = "PATH|postgresql://..."
+
+    def __init__(self, exists: bool = False) -> None:
+        self.exists = exists
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> Path | str:
+        from itgen_chain.store import is_url
+
+        if isinstance(value, Path) or not is_url(str(value)):
+            path = Path(value)
+            if self.exists and not path.is_file():
+                self.fail(f"{path} does not exist: run `ape itgen index` first", param, ctx)
+            return path
+        return str(value)
+
+
 dry_run_option = click.option(
     "--dry-run", is_flag=True, help="Print the plan and its cost; send nothing."
 )

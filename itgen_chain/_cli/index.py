@@ -11,6 +11,7 @@ import click
 from ape.cli import ConnectedProviderCommand, network_option
 
 from itgen_chain._cli.click_ext import (
+    DatabaseParam,
     escrow_option,
     program_option,
     reports_errors,
@@ -24,9 +25,10 @@ from itgen_chain.config import settings
 @network_option()
 @click.option(
     "--db",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=DatabaseParam(exists=False),
     default=lambda: settings().work_folder / "index.sqlite",
     show_default="var/index.sqlite (itgen: work_folder)",
+    help="The index: a SQLite file, or a PostgreSQL database (postgresql://user@host/name).",
 )
 @click.option(
     "--confirmations",
@@ -78,7 +80,7 @@ from itgen_chain.config import settings
 def cli(
     network,
     program,
-    db: Path,
+    db: Path | str,
     confirmations: int | None,
     max_range: int,
     grow_to: int,
@@ -135,7 +137,8 @@ def cli(
     if indexer.rollbacks:
         click.echo(f"reorg: rolled back {indexer.rollbacks} time(s) and indexed again")
     click.echo(
-        f"{added} new event(s) in {time.monotonic() - started:.1f} s; {indexer.count()} in {db}, "
+        f"{added} new event(s) in {time.monotonic() - started:.1f} s; {indexer.count()} in "
+        f"{indexer.db}, "
         f"to block {indexer.checkpoint} ({indexer.finality})"
     )
     if said := retries_said():

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import pytest
 from helpers import student
 
 from itgen_chain.attestations import Milestone
 from itgen_chain.deployer import Terms, deploy
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # devtools/, outside the package
 
 DAY = 86_400
 UNIT = 10**18
@@ -38,44 +43,15 @@ def program(project, chain, accounts, tmp_path, monkeypatch):
 
 @pytest.fixture(scope="session")
 def postgres_server():
-    """A PostgreSQL server of this test run: initdb in a temporary folder, a unix socket
-    only, stopped at the end. As root, the server runs as the `postgres` user (initdb
-    refuses root). Skips where PostgreSQL's server is not installed (Debian: `apt-get
-    install postgresql`; .ci/run installs it)."""
-    import glob
-    import os
-    import shutil
-    import subprocess
-    import tempfile
-    from pathlib import Path
+    """A PostgreSQL server of this test run (devtools/postgres.py), stopped at the end.
+    Skips where PostgreSQL's server is not installed (Debian: `apt-get install
+    postgresql`; .ci/run installs it)."""
+    from devtools import postgres
 
-    binaries = sorted(glob.glob("/usr/lib/postgresql/*/bin"), reverse=True)
-    initdb = shutil.which("initdb") or next(
-        (f"{b}/initdb" for b in binaries if Path(f"{b}/initdb").exists()), None
-    )
-    if initdb is None:
+    if postgres.server_binaries() is None:
         pytest.skip("PostgreSQL's server (initdb, pg_ctl) is not installed")
-    pg_ctl = str(Path(initdb).resolve().parent / "pg_ctl")
-    folder = Path(tempfile.mkdtemp(prefix="itgen-pg-"))  # short: a socket path is limited
-    data = folder / "data"
-    as_root = os.geteuid() == 0
-    prefix = ["runuser", "-u", "postgres", "--"] if as_root else []
-    if as_root:
-        shutil.chown(folder, "postgres")
-    quiet = {"check": True, "stdout": subprocess.DEVNULL, "stderr": subprocess.PIPE}
-    subprocess.run(
-        [*prefix, initdb, "-D", str(data), "-U", "itgen", "--auth=trust", "-E", "UTF8"], **quiet
-    )
-    options = f"-k {folder} -c listen_addresses='' -c fsync=off -c full_page_writes=off"
-    log = folder / "server.log"
-    subprocess.run(
-        [*prefix, pg_ctl, "-D", str(data), "-o", options, "-l", str(log), "-w", "start"], **quiet
-    )
-    try:
-        yield f"postgresql://itgen@/postgres?host={folder}"
-    finally:
-        subprocess.run([*prefix, pg_ctl, "-D", str(data), "-m", "fast", "-w", "stop"], **quiet)
-        shutil.rmtree(folder, ignore_errors=True)
+    with postgres.server() as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -84,12 +60,6 @@ def index_db(request, tmp_path):
     PostgreSQL server."""
     if request.param == "sqlite":
         return tmp_path / "i.sqlite"
-    import uuid
+    from devtools import postgres
 
-    import psycopg
-
-    server = request.getfixturevalue("postgres_server")
-    name = f"index_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(server, autocommit=True) as connection:
-        connection.execute(f"CREATE DATABASE {name}")
-    return server.replace("/postgres?", f"/{name}?")
+    return postgres.new_database(request.getfixturevalue("postgres_server"))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 
 from itgen_chain.attestations import Attestation, Milestone
 from itgen_chain.indexer import escrow_abi, for_deployment
@@ -31,11 +30,9 @@ def make_indexer(program, chain, project, db, settings=None, request=None):
 
 
 def events(db, name):
-    rows = (
-        sqlite3.connect(db)
-        .execute(
-            "SELECT args FROM events WHERE event = ? ORDER BY block_number, log_index", (name,)
-        )
-        .fetchall()
+    from itgen_chain.store import Store
+
+    rows = Store(db).all(
+        "SELECT args FROM events WHERE event = ? ORDER BY block_number, log_index", (name,)
     )
     return [json.loads(r[0]) for r in rows]

@@ -3,20 +3,20 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 
 import pytest
 from helpers import events, make_indexer, student  # noqa: F401  (tests/indexer/conftest.py)
 
 from itgen_chain import report as audit_report
 from itgen_chain.indexer import Indexer, IndexerError, IndexerSettings
+from itgen_chain.store import Store
 
 DAY = 86_400
 UNIT = 10**18
 
 
-def test_indexes_every_payout_funding_and_transfer(program, chain, project, tmp_path):
-    db = tmp_path / "i.sqlite"
+def test_indexes_every_payout_funding_and_transfer(index_db, program, chain, project, tmp_path):
+    db = index_db
     make_indexer(program, chain, project, db).run()
     released = events(db, "ScholarshipReleased")
     assert len(released) == 12
@@ -26,9 +26,11 @@ def test_indexes_every_payout_funding_and_transfer(program, chain, project, tmp_
     assert len(transfers) == 1 + 1 + 12  # fund in, direct in, 12 out
 
 
-def test_second_run_adds_only_new_events_and_duplicates_nothing(program, chain, project, tmp_path):
+def test_second_run_adds_only_new_events_and_duplicates_nothing(
+    index_db, program, chain, project, tmp_path
+):
     record, escrow, token, registrar, *_ = program
-    db = tmp_path / "i.sqlite"
+    db = index_db
     assert make_indexer(program, chain, project, db).run() > 0
     assert make_indexer(program, chain, project, db).run() == 0
     escrow.attest(student(50).as_tuple(), sender=registrar)
@@ -36,8 +38,10 @@ def test_second_run_adds_only_new_events_and_duplicates_nothing(program, chain, 
     assert len(events(db, "ScholarshipReleased")) == 13
 
 
-def test_run_stopped_mid_range_loses_and_duplicates_nothing(program, chain, project, tmp_path):
-    db = tmp_path / "i.sqlite"
+def test_run_stopped_mid_range_loses_and_duplicates_nothing(
+    index_db, program, chain, project, tmp_path
+):
+    db = index_db
     calls = {"n": 0}
 
     def dying(request):
@@ -57,8 +61,8 @@ def test_run_stopped_mid_range_loses_and_duplicates_nothing(program, chain, proj
     assert len(events(db, "ScholarshipReleased")) == 12
 
 
-def test_range_too_large_errors_split_the_range(program, chain, project, tmp_path):
-    db = tmp_path / "i.sqlite"
+def test_range_too_large_errors_split_the_range(index_db, program, chain, project, tmp_path):
+    db = index_db
     asked = []
 
     def capped(request):
@@ -79,8 +83,8 @@ def test_range_too_large_errors_split_the_range(program, chain, project, tmp_pat
     assert len(events(db, "ScholarshipReleased")) == 12
 
 
-def test_rate_limits_back_off_and_retry(program, chain, project, tmp_path):
-    db = tmp_path / "i.sqlite"
+def test_rate_limits_back_off_and_retry(index_db, program, chain, project, tmp_path):
+    db = index_db
     failures = {"left": 3}
 
     def limited(request):
@@ -105,7 +109,7 @@ def test_rate_limits_back_off_and_retry(program, chain, project, tmp_path):
     assert len(events(db, "ScholarshipReleased")) == 12
 
 
-def test_endpoint_refusing_get_logs_is_named(program, chain, project, tmp_path):
+def test_endpoint_refusing_get_logs_is_named(index_db, program, chain, project, tmp_path):
     def refusing(request):
         def call(method, params):
             if method == "eth_getLogs":
@@ -115,12 +119,14 @@ def test_endpoint_refusing_get_logs_is_named(program, chain, project, tmp_path):
         return call
 
     with pytest.raises(IndexerError, match="refuses eth_getLogs"):
-        make_indexer(program, chain, project, tmp_path / "i.sqlite", request=refusing).run()
+        make_indexer(program, chain, project, index_db, request=refusing).run()
 
 
-def test_reorg_rolls_back_to_the_fork_and_indexes_again(program, chain, project, tmp_path):
+def test_reorg_rolls_back_to_the_fork_and_indexes_again(
+    index_db, program, chain, project, tmp_path
+):
     record, escrow, token, registrar, *_ = program
-    db = tmp_path / "i.sqlite"
+    db = index_db
     fork = chain.snapshot()
     escrow.attestBatch([student(n).as_tuple() for n in range(100, 103)], sender=registrar)
     indexer = make_indexer(program, chain, project, db)
@@ -139,17 +145,17 @@ def test_reorg_rolls_back_to_the_fork_and_indexes_again(program, chain, project,
     assert "0x" + (101).to_bytes(32, "big").hex() not in ids
 
 
-def test_reorg_between_kept_blocks_loses_no_payout(program, chain, project, tmp_path):
+def test_reorg_between_kept_blocks_loses_no_payout(index_db, program, chain, project, tmp_path):
     """Only blocks with events and range ends are kept: a reorg can change blocks between
     two kept ones. The rollback goes to the last kept block whose hash still matches, so a
     payout in a reorged block that was empty before is indexed."""
     record, escrow, token, registrar, *_ = program
-    db = tmp_path / "i.sqlite"
+    db = index_db
     fork = chain.snapshot()
     kept = chain.blocks.height
     chain.mine(4)  # empty blocks: only the range end above `kept` is stored
     make_indexer(program, chain, project, db).run()
-    stored = [n for (n,) in sqlite3.connect(db).execute("SELECT number FROM blocks")]
+    stored = [n for (n,) in Store(db).all("SELECT number FROM blocks")]
     assert kept in stored and kept + 1 not in stored and kept + 4 in stored
     chain.restore(fork)
     escrow.attest(student(300).as_tuple(), sender=registrar)  # lands in block kept + 1
@@ -163,8 +169,10 @@ def test_reorg_between_kept_blocks_loses_no_payout(program, chain, project, tmp_
     assert audit_report.build(db, balance, 18, chain.chain_id)["reconciled"] is True
 
 
-def test_confirmation_depth_leaves_recent_blocks_for_later(program, chain, project, tmp_path):
-    db = tmp_path / "i.sqlite"
+def test_confirmation_depth_leaves_recent_blocks_for_later(
+    index_db, program, chain, project, tmp_path
+):
+    db = index_db
     indexer = make_indexer(program, chain, project, db, IndexerSettings(confirmations=2))
     indexer.run()
     assert indexer.checkpoint == chain.blocks.height - 2
@@ -173,9 +181,9 @@ def test_confirmation_depth_leaves_recent_blocks_for_later(program, chain, proje
 # ------------------------------------------------------------------ audit
 
 
-def test_audit_reconciles_a_program(program, chain, project, tmp_path):
+def test_audit_reconciles_a_program(index_db, program, chain, project, tmp_path):
     record, escrow, token, *_ = program
-    db = tmp_path / "i.sqlite"
+    db = index_db
     indexer = make_indexer(program, chain, project, db)
     indexer.run()
     balance = token.balanceOf(escrow, block_id=indexer.checkpoint)
@@ -190,19 +198,21 @@ def test_audit_reconciles_a_program(program, chain, project, tmp_path):
     assert report["paid_twice"] == []
 
 
-def test_audit_reports_a_difference_with_its_transaction(program, chain, project, tmp_path):
+def test_audit_reports_a_difference_with_its_transaction(
+    index_db, program, chain, project, tmp_path
+):
     record, escrow, token, *_ = program
-    db = tmp_path / "i.sqlite"
+    db = index_db
     indexer = make_indexer(program, chain, project, db)
     indexer.run()
-    tampered = sqlite3.connect(db)
-    with tampered:
-        row = tampered.execute(
-            "SELECT tx_hash FROM events WHERE event = 'ScholarshipReleased' LIMIT 1"
-        ).fetchone()
+    tampered = Store(db)
+    with tampered.transaction():
+        row = tampered.one(
+            "SELECT tx_hash, block_number, log_index FROM events WHERE event = "
+            "'ScholarshipReleased' ORDER BY block_number, log_index LIMIT 1"
+        )
         tampered.execute(
-            "DELETE FROM events WHERE event = 'ScholarshipReleased' AND rowid = "
-            "(SELECT min(rowid) FROM events WHERE event = 'ScholarshipReleased')"
+            "DELETE FROM events WHERE block_number = ? AND log_index = ?", (row[1], row[2])
         )
     report = audit_report.build(
         db, token.balanceOf(escrow, block_id=indexer.checkpoint), 18, chain.chain_id
@@ -211,9 +221,9 @@ def test_audit_reports_a_difference_with_its_transaction(program, chain, project
     assert any(d.get("tx_hash") == row[0] for d in report["differences"])
 
 
-def test_audit_cross_checks_a_roster(program, chain, project, tmp_path):
+def test_audit_cross_checks_a_roster(index_db, program, chain, project, tmp_path):
     record, escrow, token, *_ = program
-    db = tmp_path / "i.sqlite"
+    db = index_db
     indexer = make_indexer(program, chain, project, db)
     indexer.run()
     roster = [(n + 2, student(n).student_id, 0) for n in range(4)] + [
@@ -225,9 +235,9 @@ def test_audit_cross_checks_a_roster(program, chain, project, tmp_path):
     assert report["roster"]["paid_twice"] == []
 
 
-def test_audit_files_and_indexer_reject_another_escrow(program, chain, project, tmp_path):
+def test_audit_files_and_indexer_reject_another_escrow(index_db, program, chain, project, tmp_path):
     record, escrow, token, *_ = program
-    db = tmp_path / "i.sqlite"
+    db = index_db
     indexer = make_indexer(program, chain, project, db)
     indexer.run()
     report = audit_report.build(db, token.balanceOf(escrow), 18, 56)
@@ -313,14 +323,14 @@ def test_audit_page_opens_offline_without_console_errors_and_shows_the_books(
 
 
 def test_audit_reads_the_balance_at_the_head_not_at_the_indexed_block(
-    program, chain, project, tmp_path, monkeypatch
+    index_db, program, chain, project, tmp_path, monkeypatch
 ):
     """A normal BNB Chain node keeps state for recent blocks only: the audit reconciles from
     the events and compares with the balance at the head, counting transfers since."""
     from itgen_chain.reconcile import run_audit
 
     record, escrow, token, registrar, *_ = program
-    db = tmp_path / "i.sqlite"
+    db = index_db
     indexer = make_indexer(program, chain, project, db)
     indexer.run()
     escrow.attestBatch([student(n).as_tuple() for n in range(400, 404)], sender=registrar)
@@ -344,17 +354,21 @@ def test_audit_reads_the_balance_at_the_head_not_at_the_indexed_block(
     assert report["indexed_to_block"] == indexer.checkpoint < check["block"]
 
 
-def test_indexing_follows_the_nodes_finalized_block_when_asked(program, chain, project, tmp_path):
+def test_indexing_follows_the_nodes_finalized_block_when_asked(
+    index_db, program, chain, project, tmp_path
+):
     chain.mine(70)  # anvil's finalized block trails the head by 64
     settings = IndexerSettings(finalized=True, confirmations=3)
-    indexer = make_indexer(program, chain, project, tmp_path / "i.sqlite", settings)
+    indexer = make_indexer(program, chain, project, index_db, settings)
     indexer.run()
     finalized = chain.provider.web3.eth.get_block("finalized")["number"]
     assert indexer.checkpoint == finalized < chain.blocks.height - 3
     assert indexer.finality == "the node's finalized block"
 
 
-def test_a_node_without_the_finalized_tag_gets_the_fixed_depth(program, chain, project, tmp_path):
+def test_a_node_without_the_finalized_tag_gets_the_fixed_depth(
+    index_db, program, chain, project, tmp_path
+):
     from itgen_chain.indexer import IndexerRPCError
 
     def no_finalized(request):
@@ -366,7 +380,7 @@ def test_a_node_without_the_finalized_tag_gets_the_fixed_depth(program, chain, p
         return wrapped
 
     settings = IndexerSettings(finalized=True, confirmations=3)
-    indexer = make_indexer(program, chain, project, tmp_path / "i.sqlite", settings, no_finalized)
+    indexer = make_indexer(program, chain, project, index_db, settings, no_finalized)
     indexer.run()
     assert indexer.checkpoint == chain.blocks.height - 3
     assert indexer.finality == "3 confirmation(s) below the head"

@@ -86,6 +86,14 @@ def changes_to_try(name, program, chain, registrar, accounts):
     if name == "close":
         chain.mine(timestamp=program.escrow.programEnd() + 1)
         return program.close(chain.pending_timestamp)
+    if name == "unpause":
+        program.apply([program.pause()], accounts[5])  # the guardian
+        return program.unpause()
+    if name == "cancel admin handover":
+        safe = safes.load(program.escrow.defaultAdmin())
+        begin = safes.Call.of(program.begin_admin_transfer(accounts[9].address))
+        assert safes.submit(program, safe, [begin], accounts[6], [accounts[7]]).executed
+        return program.cancel_admin_transfer()
     return {
         "set course": lambda: program.set_course(9, 100 * 10**18, 10 * 10**18),
         "deactivate course": lambda: program.deactivate_course(1),
@@ -113,6 +121,8 @@ ADMIN_CHANGES = [
     "extend",
     "rescue",
     "begin admin handover",
+    "cancel admin handover",
+    "unpause",
     "close",
 ]
 
