@@ -52,7 +52,7 @@ slither: setup
 		--fail-medium
 
 test: setup
-	ape test tests --network $(NETWORK) -p no:cacheprovider
+	ape test tests --network $(NETWORK) -p no:cacheprovider --durations=12
 	$(MAKE) --no-print-directory slither
 
 property-slow: setup
