@@ -51,8 +51,17 @@ slither: setup
 		--filter-paths "node_modules|contracts/test" --exclude-informational --exclude-low \
 		--fail-medium
 
+# Two halves at once, one a core: the command tests (subprocesses against their own anvils)
+# and the rest (its local records in a folder of its own); the second half's output follows.
+TEST := ape test --network $(NETWORK) -p no:cacheprovider --durations=6
 test: setup
-	ape test tests --network $(NETWORK) -p no:cacheprovider --durations=12
+	@rest=$$(mktemp); local=$$(mktemp -d); \
+	ITGEN_LOCAL_FOLDER=$$local $(TEST) tests --deselect tests/scripts/test_commands.py \
+		--ignore tests/scripts/test_commands.py > $$rest 2>&1 & pid=$$!; \
+	$(TEST) tests/scripts/test_commands.py; commands=$$?; \
+	wait $$pid; others=$$?; cat $$rest; rm -rf $$rest $$local; \
+	echo "make test: command tests exit $$commands, the rest exit $$others"; \
+	test $$commands -eq 0 && test $$others -eq 0
 	$(MAKE) --no-print-directory slither
 
 property-slow: setup

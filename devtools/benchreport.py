@@ -160,10 +160,13 @@ def _provider_section(report: dict | None) -> list[str]:
         "| provider accepts | blocks | seconds | requests | 429s | ranges refused | final range | floor (s) | floor / seconds |",
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
-    for name in ("capped_5000", "accepts_50000"):
-        r = report[name]
+    for name in ("capped_5000", "capped_5000_postgresql", "accepts_50000"):
+        r = report.get(name)
+        if not isinstance(r, dict):
+            continue
+        store = " (PostgreSQL)" if name.endswith("postgresql") else ""
         lines.append(
-            f"| {r['provider_range_cap']:,} blocks | {r['blocks_spanned']:,} | {r['seconds']} | "
+            f"| {r['provider_range_cap']:,} blocks{store} | {r['blocks_spanned']:,} | {r['seconds']} | "
             f"{r['requests']:,} | {r['rate_limited_429']:,} | {r['range_refused']} | "
             f"{r['final_range']:,} | {r['floor_seconds']} | {r['ratio_to_floor']} |"
         )

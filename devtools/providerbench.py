@@ -41,7 +41,16 @@ def _web3_request(url: str) -> Any:
     return rpc(provider), web3
 
 
-def run_one(upstream: str, escrow: Any, token: Any, start: int, blocks: int, cap: int) -> dict:
+def run_one(
+    upstream: str,
+    escrow: Any,
+    token: Any,
+    start: int,
+    blocks: int,
+    cap: int,
+    database: str | None = None,
+) -> dict:
+    """One index of the spread chain through the proxy, into SQLite or `database`."""
     spread = math.ceil(SPAN / blocks)
     with (
         ProviderProxy(upstream, max_range=cap, rps=RATE, latency=LATENCY, spread=spread) as proxy,
@@ -52,7 +61,7 @@ def run_one(upstream: str, escrow: Any, token: Any, start: int, blocks: int, cap
             max_range=CAP, grow_to=1_000_000, workers=8, rps=RATE, retries=8, backoff=0.25
         )
         indexer = Indexer(
-            Path(folder) / "provider.sqlite",
+            database or Path(folder) / "provider.sqlite",
             request,
             escrow.address,
             token.address,
@@ -88,6 +97,13 @@ def measure(upstream: str, escrow: Any, token: Any, start: int, head: int) -> di
     blocks = head - start + 1
     capped = run_one(upstream, escrow, token, start, blocks, CAP)
     wide = run_one(upstream, escrow, token, start, blocks, 50_000)
+    from devtools import postgres
+
+    capped_pg = None
+    if postgres.server_binaries() is not None:
+        with postgres.server() as server:
+            database = postgres.new_database(server)
+            capped_pg = run_one(upstream, escrow, token, start, blocks, CAP, database)
     result = {
         "provider": {
             "latency_seconds": LATENCY,
@@ -96,6 +112,7 @@ def measure(upstream: str, escrow: Any, token: Any, start: int, head: int) -> di
             "span": "anvil's blocks spread over block numbers (see spread)",
         },
         "capped_5000": capped,
+        "capped_5000_postgresql": capped_pg or "PostgreSQL's server not installed here",
         "accepts_50000": wide,
     }
     result["goals"] = {
@@ -110,8 +127,15 @@ def measure(upstream: str, escrow: Any, token: Any, start: int, head: int) -> di
             "met": wide["requests"] <= capped["requests"] / 5,
         },
         "same_events": {
-            "value": [capped["events"], wide["events"]],
-            "met": capped["events"] == wide["events"],
+            "value": [capped["events"], wide["events"]]
+            + ([capped_pg["events"]] if capped_pg else []),
+            "met": capped["events"] == wide["events"]
+            and (capped_pg is None or capped_pg["events"] == capped["events"]),
+        },
+        "postgresql_ratio_to_floor": {
+            "value": capped_pg["ratio_to_floor"] if capped_pg else None,
+            "goal": ">= 0.8",
+            "met": capped_pg is None or capped_pg["ratio_to_floor"] >= 0.8,
         },
     }
     return result

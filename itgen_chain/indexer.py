@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Container, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -110,10 +110,11 @@ class EventDecoder:
             template = "{" + ",".join(f'"{name}":%s' for name in names) + "}"
             self.by_topic[topic] = (entry["name"], template, indexed, plain, static)
 
-    def decode(self, log: dict[str, Any], escrow: str) -> tuple[str, str] | None:
-        """The event's name and its arguments as JSON, or None for a log of no interest."""
+    def decode(self, log: dict[str, Any], escrows: Container[str]) -> tuple[str, str] | None:
+        """The event's name and its arguments as JSON, or None for a log of no interest
+        (`escrows`: the indexed escrows' lowercase addresses)."""
         topics = log["topics"]
-        if log["address"].lower() != escrow:
+        if log["address"].lower() not in escrows:
             if topics[0] != TRANSFER_TOPIC or len(topics) != 3:
                 return None
             return "Transfer", TRANSFER_TEMPLATE % (
@@ -182,26 +183,38 @@ class Indexer:
         self,
         database: Path | str,
         request: Callable[[str, list], Any],
-        escrow: str,
-        token: str,
+        escrow: str | Sequence[str],
+        token: str | Sequence[str],
         escrow_abi: list[dict[str, Any]],
         start_block: int,
         settings: IndexerSettings | None = None,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.request = request
-        self.escrow = escrow.lower()
-        self.token = token.lower()
+        # One escrow, or every program of a charity in one pass (one filter, one database).
+        escrow_list = [escrow] if isinstance(escrow, str) else list(escrow)
+        token_list = [token] if isinstance(token, str) else list(token)
+        if len(token_list) == 1:
+            token_list *= len(escrow_list)
+        token_of = {e.lower(): t.lower() for e, t in zip(escrow_list, token_list, strict=True)}
+        self.escrows = sorted(token_of)
+        self.tokens = sorted(set(token_of.values()))
+        self.escrow, self.token = ",".join(self.escrows), ",".join(self.tokens)
         self.decoder = EventDecoder(escrow_abi)
         self.settings = settings or IndexerSettings()
         self.sleep = sleep
         self.db = Store(database)
         self._meta_default("escrow", self.escrow)
         self._meta_default("token", self.token)
+        for one, its_token in token_of.items():
+            self._meta_default(f"token_of:{one}", its_token)
         self.start_block = start_block
         self._meta_default("checkpoint", str(start_block - 1))
         if self.meta("escrow") != self.escrow:
-            raise IndexerError(f"{self.db} indexes escrow {self.meta('escrow')}, not {self.escrow}")
+            raise IndexerError(
+                f"{self.db} indexes escrow(s) {self.meta('escrow')}, not {self.escrow}: one "
+                "database holds the escrows it was made for"
+            )
         self.rollbacks = 0
         self.finality = ""
         self.retrier = Retrier(
@@ -254,16 +267,19 @@ class Indexer:
             raise
 
     def _get_logs(self, start: int, end: int) -> list[dict[str, Any]]:
-        escrow_topic = "0x" + self.escrow[2:].rjust(64, "0")
+        # Three requests a range however many programs: topic lists are ORs.
+        padded = ["0x" + e[2:].rjust(64, "0") for e in self.escrows]
+        escrows = padded if len(padded) > 1 else padded[0]
+        addresses = self.escrows if len(self.escrows) > 1 else self.escrows[0]
+        tokens = self.tokens if len(self.tokens) > 1 else self.tokens[0]
         span = {"fromBlock": hex(start), "toBlock": hex(end)}
-        logs = self.call("eth_getLogs", [{**span, "address": self.escrow}])
+        logs = self.call("eth_getLogs", [{**span, "address": addresses}])
         logs += self.call(
             "eth_getLogs",
-            [{**span, "address": self.token, "topics": [TRANSFER_TOPIC, None, escrow_topic]}],
+            [{**span, "address": tokens, "topics": [TRANSFER_TOPIC, None, escrows]}],
         )
         logs += self.call(
-            "eth_getLogs",
-            [{**span, "address": self.token, "topics": [TRANSFER_TOPIC, escrow_topic]}],
+            "eth_getLogs", [{**span, "address": tokens, "topics": [TRANSFER_TOPIC, escrows]}]
         )
         return logs
 
@@ -365,7 +381,7 @@ class Indexer:
         """Writes consecutive fetched ranges in one transaction with the checkpoint at the
         last one's end (its block hash kept, for reorgs)."""
         rows, hashes, timestamps = [], {}, {}
-        decode, escrow = self.decoder.decode, self.escrow
+        decode, escrow = self.decoder.decode, set(self.escrows)
         for _, _, logs in ranges:
             for log in logs:
                 if log.get("removed"):
@@ -516,16 +532,17 @@ def for_deployment(
     database: Path | str,
     settings: IndexerSettings | None = None,
 ) -> Indexer:
-    """An indexer over the deployment's escrow, through the connected provider's JSON-RPC."""
-
+    """An indexer over the deployment's escrow (or a list of deployments: every program in
+    one pass), through the connected provider's JSON-RPC."""
+    deployments = deployment if isinstance(deployment, list | tuple) else [deployment]
     request = rpc(provider)
     return Indexer(
         database,
         request,
-        deployment.escrow,
-        deployment.token,
+        [d.escrow for d in deployments],
+        [d.token for d in deployments],
         escrow_abi,
-        deployment.block,
+        min(d.block for d in deployments),
         settings,
     )
 

@@ -25,7 +25,8 @@ def run_audit(
     from itgen_chain.verification import compare
 
     conn = connect(escrow, program)
-    events_meta = report.load_events(db)[1]
+    address = conn.escrow.address
+    events_meta = report.load_events(db, address)[1]
     indexed = int(events_meta["checkpoint"])
     # Never historical state: a normal node keeps only recent blocks. The balance is read at
     # the head and compared with the events, plus the transfers since the indexed block.
@@ -36,7 +37,7 @@ def run_audit(
         roster = [(r.row, r.attestation.student_id, int(r.attestation.milestone)) for r in rows]
     symbol = conn.token.symbol()
     books = report.build(
-        db, None, conn.decimals, chain.chain_id, symbol, roster, head_check=head_check
+        db, None, conn.decimals, chain.chain_id, symbol, roster, head_check, escrow=address
     )
     code = bytes(chain.provider.web3.eth.get_code(conn.escrow.address))
     verdict = compare(conn.escrow.address, code)
@@ -79,3 +80,22 @@ def _head_check(conn: Any, provider: Any, indexed: int) -> dict[str, int]:
                 int(log["data"], 16) for log in logs if log["topics"][1] != log["topics"][2]
             )
     return {"block": head, "balance": balance, "net_since": net}
+
+
+def charity_summary(reports: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """The whole charity's books: every program's totals added up (same token decimals),
+    and reconciled when every program is."""
+    totals: dict[str, int] = {}
+    decimals = next(iter(reports.values()))["decimals"]
+    for books in reports.values():
+        for key, value in books["totals"].items():
+            totals[key] = totals.get(key, 0) + int(value["base_units"])
+    return {
+        "programs": {
+            name: {"escrow": b["escrow"], "reconciled": b["reconciled"]}
+            for name, b in reports.items()
+        },
+        "reconciled": all(b["reconciled"] for b in reports.values()),
+        "totals": {key: report.money(value, decimals) for key, value in totals.items()},
+        "decimals": decimals,
+    }

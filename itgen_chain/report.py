@@ -18,6 +18,7 @@ from typing import Any
 from eth_utils import to_checksum_address
 
 from itgen_chain.amounts import format_tokens, to_tokens
+from itgen_chain.exceptions import ItgenError
 
 EXPLORERS = {
     56: "https://bscscan.com/tx/",
@@ -37,19 +38,45 @@ class Event:
     timestamp: int | None
 
 
-def load_events(database: Path | str) -> tuple[list[Event], dict[str, str]]:
-    """The index's events in order, and its meta (SQLite file or PostgreSQL URL)."""
+def load_events(
+    database: Path | str, escrow: str | None = None
+) -> tuple[list[Event], dict[str, str]]:
+    """The index's events of one escrow in order, and the index's meta with ``escrow`` and
+    ``token`` of that escrow (SQLite file or PostgreSQL URL). An index of several programs
+    needs `escrow`: its own events and the token's transfers into and out of it."""
     from itgen_chain.store import Store
 
     db = Store(database)
     meta = dict(db.all("SELECT key, value FROM meta"))
     rows = db.all(
-        "SELECT e.block_number, e.log_index, e.tx_hash, e.event, e.args, b.timestamp "
-        "FROM events e LEFT JOIN blocks b ON b.number = e.block_number "
+        "SELECT e.block_number, e.log_index, e.tx_hash, e.event, e.args, b.timestamp, "
+        "e.contract FROM events e LEFT JOIN blocks b ON b.number = e.block_number "
         "ORDER BY e.block_number, e.log_index"
     )
     db.close()
-    return [Event(r[0], r[1], r[2], r[3], json.loads(r[4]), r[5]) for r in rows], meta
+    escrows = meta["escrow"].split(",")
+    if escrow is None:
+        if len(escrows) > 1:
+            raise ItgenError(
+                f"{database} indexes {len(escrows)} escrows: name one (--escrow or --program)"
+            )
+        escrow = escrows[0]
+    escrow = escrow.lower()
+    if escrow not in escrows:
+        raise ItgenError(f"{database} does not index escrow {escrow}: run `ape itgen index`")
+    events = []
+    for r in rows:
+        args = json.loads(r[4])
+        if r[6] == escrow or (
+            r[3] == "Transfer" and escrow in (args["from"].lower(), args["to"].lower())
+        ):
+            events.append(Event(r[0], r[1], r[2], r[3], args, r[5]))
+    tokens = meta["token"].split(",")
+    return events, {
+        **meta,
+        "escrow": escrow,
+        "token": tokens[min(escrows.index(escrow), len(tokens) - 1)],
+    }
 
 
 def money(base_units: int, decimals: int) -> dict[str, str]:
@@ -69,6 +96,7 @@ def build(
     symbol: str = "USDT",
     roster: list[tuple[int, bytes, int]] | None = None,
     head_check: dict[str, int] | None = None,
+    escrow: str | None = None,
 ) -> dict[str, Any]:
     """The audit as a dict (the content of audit.json).
 
@@ -78,8 +106,8 @@ def build(
     the chain where a normal (non-archive) node still has the state: the balance read at a
     recent block (``block``, ``balance``) against the events' balance plus the transfers in
     and out since the indexed block (``net_since``)."""
-    events, meta = load_events(database)
-    escrow = meta["escrow"].lower()
+    events, meta = load_events(database, escrow)
+    escrow = meta["escrow"]
     explorer = EXPLORERS.get(chain_id)
     funded = released = reclaimed = transfers_in = transfers_out = 0
     funded_by_tx: dict[str, int] = defaultdict(int)

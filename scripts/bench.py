@@ -56,8 +56,10 @@ def cli(out: Path, only: str, payouts: int) -> None:
         upstream = chain.provider.web3.provider.endpoint_uri
         head = chain.provider.web3.eth.block_number
         result["through_a_provider"] = providerbench.measure(upstream, escrow, token, start, head)
-        for name in ("capped_5000", "accepts_50000"):
+        for name in ("capped_5000", "capped_5000_postgresql", "accepts_50000"):
             row = result["through_a_provider"][name]
+            if not isinstance(row, dict):
+                continue
             click.echo(
                 f"{name:20} {row['blocks_spanned']:>11,} blocks {row['seconds']:>7.1f} s "
                 f"{row['requests']:>6,} requests, ratio to the floor {row['ratio_to_floor']}"

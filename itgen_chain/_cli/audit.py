@@ -41,21 +41,59 @@ from itgen_chain.config import settings
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="Cross-check the payouts against this roster.",
 )
+@click.option(
+    "--all-programs",
+    is_flag=True,
+    help="Audit every program recorded for the network (indexed together by `index "
+    "--all-programs`): a report per program under --out/<program>, and the charity's books.",
+)
 @retries_option
 @escrow_option
 @program_option
 @reports_errors
 def cli(
-    network, program, db: Path, out: Path, roster: Path | None, escrow: str | None, retries: int
+    network,
+    program,
+    db: Path | str,
+    out: Path,
+    roster: Path | None,
+    escrow: str | None,
+    all_programs: bool,
+    retries: int,
 ) -> None:
     """Write the audit of the indexed escrow under --out."""
-    from itgen_chain.reconcile import run_audit
+    import json
+
+    from ape import chain
+
+    from itgen_chain import records
+    from itgen_chain.amounts import format_tokens
+    from itgen_chain.reconcile import charity_summary, run_audit
     from itgen_chain.retrying import install
 
     install(retries)
-
-    report, paths = run_audit(db, out, roster, echo=click.echo, escrow=escrow, program=program)
-    click.echo(f"reconciled: {report['reconciled']}")
-    click.echo(f"audit report: {paths['html'].resolve()}")
+    if not all_programs:
+        report, paths = run_audit(db, out, roster, echo=click.echo, escrow=escrow, program=program)
+        click.echo(f"reconciled: {report['reconciled']}")
+        click.echo(f"audit report: {paths['html'].resolve()}")
+    else:
+        network = chain.provider.network
+        reports = {}
+        for record in records.programs(network.ecosystem.name, network.name):
+            if not chain.provider.web3.eth.get_code(record.escrow):
+                continue  # a local chain restarted since: nothing to audit
+            click.echo(f"\n== program {record.program} ({record.escrow})")
+            reports[record.program], paths = run_audit(
+                db, out / record.program, echo=click.echo, program=record.program
+            )
+            click.echo(f"audit report: {paths['html'].resolve()}")
+        summary = charity_summary(reports)
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "charity.json").write_text(json.dumps(summary, indent=1) + "\n")
+        click.echo(f"\n== the charity: {len(reports)} program(s)")
+        for key, value in summary["totals"].items():
+            amount = format_tokens(int(value["base_units"]), summary["decimals"])
+            click.echo(f"  {key:<24}{amount:>20}")
+        click.echo(f"reconciled: {summary['reconciled']} ({out / 'charity.json'})")
     if said := retries_said():
         click.echo(said)

@@ -12,7 +12,6 @@ from ape.cli import ConnectedProviderCommand, network_option
 
 from itgen_chain._cli.click_ext import (
     DatabaseParam,
-    escrow_option,
     program_option,
     reports_errors,
     retries_option,
@@ -66,6 +65,11 @@ from itgen_chain.config import settings
     show_default="no limit",
     help="Requests per second at most: a provider's rate limit (25 on a typical plan).",
 )
+@click.option(
+    "--all-programs",
+    is_flag=True,
+    help="Every program recorded for the network, in one pass into one database.",
+)
 @retries_option
 @click.option(
     "--backoff",
@@ -74,7 +78,13 @@ from itgen_chain.config import settings
     show_default=True,
     help="First backoff on rate limits and dropped connections (s); doubled each time.",
 )
-@escrow_option
+@click.option(
+    "--escrow",
+    "escrows",
+    multiple=True,
+    help="Any ScholarshipEscrow by address, with no deployment record (an outside auditor); "
+    "repeat it for several in one pass. Default: the recorded program of --network.",
+)
 @program_option
 @reports_errors
 def cli(
@@ -88,24 +98,40 @@ def cli(
     rps: float,
     retries: int,
     backoff: float,
-    escrow: str | None,
+    escrows: tuple[str, ...],
+    all_programs: bool,
 ) -> None:
     """Index from the deployment block (or the last run) to the head minus --confirmations."""
     import time
 
     from ape import chain
 
-    from itgen_chain import compiled
+    from itgen_chain import compiled, records
+    from itgen_chain.exceptions import ItgenError
     from itgen_chain.indexer import IndexerSettings, escrow_abi, for_deployment
-    from itgen_chain.program import connect
+    from itgen_chain.program import connect, discover
     from itgen_chain.retrying import install
 
     install(retries, backoff)
-    deployment = connect(escrow, program).deployment
-    if escrow:
-        click.echo(
-            f"escrow {deployment.escrow}: token {deployment.token}, deployed in block {deployment.block}"
-        )
+    if escrows:
+        deployments = [discover(address) for address in escrows]
+        for found in deployments:
+            click.echo(
+                f"escrow {found.escrow}: token {found.token}, deployed in block {found.block}"
+            )
+    elif all_programs:
+        network = chain.provider.network
+        recorded = records.programs(network.ecosystem.name, network.name)
+        deployments = [d for d in recorded if chain.provider.web3.eth.get_code(d.escrow)]
+        for gone in (d for d in recorded if d not in deployments):
+            click.echo(f"program {gone.program}: no contract at {gone.escrow} any more, skipped")
+        if not deployments:
+            raise ItgenError(f"no program recorded for {network.ecosystem.name}:{network.name}")
+        names = ", ".join(f"{d.program} ({d.escrow})" for d in deployments)
+        click.echo(f"{len(deployments)} program(s) in one pass: {names}")
+    else:
+        deployments = [connect(None, program).deployment]
+    deployment = deployments if len(deployments) > 1 else deployments[0]
     local = chain.provider.network.is_local
     indexing = IndexerSettings(
         max_range=max_range,

@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 
 import pytest
-from helpers import events, make_indexer, student  # noqa: F401  (tests/indexer/conftest.py)
+from helpers import events, make_indexer, student  # tests/indexer/helpers.py
 
 from itgen_chain import report as audit_report
-from itgen_chain.indexer import Indexer, IndexerError, IndexerSettings
+from itgen_chain.exceptions import ItgenError
+from itgen_chain.indexer import Indexer, IndexerError, IndexerSettings, escrow_abi
 from itgen_chain.store import Store
 
 DAY = 86_400
@@ -384,3 +385,38 @@ def test_a_node_without_the_finalized_tag_gets_the_fixed_depth(
     indexer.run()
     assert indexer.checkpoint == chain.blocks.height - 3
     assert indexer.finality == "3 confirmation(s) below the head"
+
+
+def test_many_programs_in_one_pass_give_each_its_own_books(
+    index_db, program, chain, project, tmp_path
+):
+    """Two escrows on one token, one filter, one database: each program's audit equals the
+    audit of its own single index, and the requests stay three a range."""
+    from itgen_chain.deployer import Terms, deploy
+    from itgen_chain.indexer import for_deployment
+
+    record, escrow, token, registrar, admin, donor = program
+    end = chain.pending_timestamp + 30 * DAY
+    second = deploy(admin, Terms(token.address, donor.address, admin.address, end), True, "second")
+    other = project.ScholarshipEscrow.at(second.escrow)
+    token.approve(other, 900 * UNIT, sender=donor)
+    other.fund(900 * UNIT, sender=donor)
+    other.setCourse(1, 300 * UNIT, 0, True, sender=admin)
+    other.setRegistrar(registrar, 900 * UNIT, end, sender=admin)
+    other.attestBatch([student(n).as_tuple() for n in range(3)], sender=registrar)
+    abi = escrow_abi(project.ScholarshipEscrow.contract_type)
+    asked = []
+    both = for_deployment([record, second], chain.provider, abi, index_db)
+    counting = both.request
+    both.request = lambda method, params: asked.append(method) or counting(method, params)
+    both.run()
+    assert asked.count("eth_getLogs") == 3  # one range: three requests for both programs
+    for deployment in (record, second):
+        alone = tmp_path / f"{deployment.escrow}.sqlite"
+        for_deployment(deployment, chain.provider, abi, alone).run()
+        shared = audit_report.build(index_db, None, 18, chain.chain_id, escrow=deployment.escrow)
+        single = audit_report.build(alone, None, 18, chain.chain_id)
+        for key in ("reconciled", "totals", "per_registrar", "per_course", "payouts"):
+            assert shared[key] == single[key], key
+    with pytest.raises(ItgenError, match="indexes 2 escrows: name one"):
+        audit_report.build(index_db, None, 18, chain.chain_id)

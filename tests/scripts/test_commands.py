@@ -619,6 +619,18 @@ def test_two_programs_live_side_by_side_on_one_network(node, tmp_path):
     unknown = node("fund", "1", "--program", "autumn", "--account", "TEST::1", "--yes",
                    plugin=True, check=False)  # fmt: skip
     assert "no deployment for ethereum:local program autumn" in refusal(unknown)
+    # Both programs in one pass into one database, audited each and for the whole charity.
+    db, out = str(tmp_path / "charity.sqlite"), tmp_path / "charity"
+    indexed = node("index", "--all-programs", "--db", db, plugin=True)
+    assert "2 program(s) in one pass: main" in indexed.stdout
+    node("audit", "--all-programs", "--db", db, "--out", str(out), plugin=True)
+    charity = json.loads((out / "charity.json").read_text())
+    assert charity["reconciled"] is True and set(charity["programs"]) == {"main", "spring-2027"}
+    assert charity["totals"]["released"]["tokens"] == "550"  # 450 (main) + 100 (spring)
+    assert charity["totals"]["funded"]["tokens"] == "51000"
+    spring_books = json.loads((out / "spring-2027" / "audit.json").read_text())
+    assert spring_books["escrow"] == record["escrow"]
+    assert spring_books["totals"]["released"]["tokens"] == "100"
 
 
 GUARDIAN = "0x9965507D1a55bcC2695C58ba16FB37d819B0A4dc"  # TEST::5

@@ -62,7 +62,9 @@ def test_verify_matches_an_escrow_the_tool_deployed(deployed, chain):
     code = bytes(chain.provider.web3.eth.get_code(deployed.escrow))
     verdict = compare(deployed.escrow, code)
     assert verdict.match, verdict.detail
-    written = Path(".build/deployments/ethereum-local.standard-input.json")
+    from itgen_chain import records
+
+    written = records.path_for("ethereum", "local").with_suffix(".standard-input.json")
     assert json.loads(written.read_text()) == compiled.standard_json_input()
 
 
