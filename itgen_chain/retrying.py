@@ -50,32 +50,42 @@ _DROPPED_WORDS = re.compile(
 )
 
 
-def _texts(error: BaseException) -> list[str]:
-    seen: list[str] = []
+def _chain(error: BaseException) -> list[BaseException]:
+    seen: list[BaseException] = []
     current: BaseException | None = error
     while current is not None and len(seen) < 8:
-        seen.append(f"{type(current).__name__}: {current}")
+        seen.append(current)
         current = current.__cause__ or current.__context__
     return seen
 
 
+def classify_text(text: str) -> str | None:
+    """RANGE or RATE for a provider's refusal message (its words, never a type's name)."""
+    if _RANGE_WORDS.search(text):
+        return RANGE
+    if _RATE_WORDS.search(text):
+        return RATE
+    return None
+
+
 def classify(error: BaseException) -> str | None:
-    """RATE, RANGE, DROPPED, or None for an error that is not the provider's limits."""
+    """RATE, RANGE, DROPPED, or None for an error that is not the provider's limits (a
+    revert, a refused transaction, anything else)."""
     import requests
     from ape.exceptions import VirtualMachineError
 
-    if isinstance(
-        error, VirtualMachineError
-    ):  # a revert or a refused transaction: the node answered
+    if isinstance(error, VirtualMachineError):  # the node answered: a revert or a refusal
         return None
-    texts = " | ".join(_texts(error))
-    if _RANGE_WORDS.search(texts):
-        return RANGE
-    if _RATE_WORDS.search(texts):
-        return RATE
-    if isinstance(error, requests.ConnectionError | requests.Timeout | ConnectionError):
+    errors = _chain(error)
+    messages = " | ".join(str(e) for e in errors)
+    if kind := classify_text(messages):
+        return kind
+    if any(
+        isinstance(e, requests.ConnectionError | requests.Timeout | ConnectionError) for e in errors
+    ):
         return DROPPED
-    if _DROPPED_WORDS.search(texts):
+    names = " ".join(type(e).__name__ for e in errors)
+    if _DROPPED_WORDS.search(f"{messages} {names}"):
         return DROPPED
     return None
 
@@ -150,8 +160,10 @@ def install(retries: int = 6, backoff: float = 0.5) -> None:
         def once() -> Any:
             response = single(self, method, params)
             error = response.get("error") if isinstance(response, dict) else None
-            if error and classify(RateLimited(str(error))) == RATE:
-                raise RateLimited(f"{error.get('code')}: {error.get('message')}")
+            if isinstance(error, dict):
+                text = f"{error.get('code')}: {error.get('message')}"
+                if classify_text(text) == RATE:  # a revert or a range refusal is returned
+                    raise RateLimited(text)
             return response
 
         resend = method not in ("eth_sendRawTransaction", "eth_sendTransaction")

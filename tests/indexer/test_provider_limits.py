@@ -144,3 +144,32 @@ def test_several_ranges_in_flight_shrink_to_the_named_cap_and_miss_nothing(
     make_indexer(program, chain, project, direct).run()
     for name in ("ScholarshipReleased", "Funded", "Transfer"):
         assert events(tmp_path / "i.sqlite", name) == events(direct, name)
+
+
+def test_the_http_layer_retries_rate_limits_but_never_a_revert(monkeypatch):
+    """Every HTTP call of a command goes through retrying.install: a -32005 "limit
+    exceeded" answer is asked again, a revert (code 3, custom error data) is returned at
+    once, so that it is explained, not retried."""
+    import json
+
+    from web3.providers.rpc import HTTPProvider
+
+    from itgen_chain.retrying import install
+
+    install(retries=3, backoff=0.001)
+    revert = {"code": 3, "message": "execution reverted: custom error 0xe57716f6: 0042"}
+    limit = {"code": -32005, "message": "limit exceeded"}
+    answers: list[dict] = []
+
+    def answer(self, method, data):
+        reply = answers.pop(0)
+        return json.dumps({"jsonrpc": "2.0", "id": 0, **reply}).encode()
+
+    monkeypatch.setattr(HTTPProvider, "_make_request", answer)
+    provider = HTTPProvider("http://127.0.0.1:9")
+    answers[:] = [{"error": revert}, {"result": "0x1"}]
+    assert provider.make_request("eth_call", [])["error"]["code"] == 3
+    assert len(answers) == 1  # asked once
+    answers[:] = [{"error": limit}, {"error": limit}, {"result": "0x2"}]
+    assert provider.make_request("eth_blockNumber", [])["result"] == "0x2"
+    assert answers == []
