@@ -250,22 +250,6 @@ class Indexer:
             self.bucket.take()
         return self.retrier.call(method, self.request, method, params)
 
-    def get_logs(self, start: int, end: int) -> list[dict[str, Any]]:
-        """Escrow logs and token transfers into and out of it, splitting ranges as needed."""
-        try:
-            return self._get_logs(start, end)
-        except Exception as error:
-            text = str(error).lower()
-            if any(marker in text for marker in REFUSED_ERRORS):
-                raise IndexerError(
-                    f"this endpoint refuses eth_getLogs ({error}); index through a node or a "
-                    "provider that serves logs"
-                ) from error
-            if end > start and classify(error) == RANGE:
-                middle = (start + end) // 2
-                return self.get_logs(start, middle) + self.get_logs(middle + 1, end)
-            raise
-
     def _get_logs(self, start: int, end: int) -> list[dict[str, Any]]:
         # Three requests a range however many programs: topic lists are ORs.
         padded = ["0x" + e[2:].rjust(64, "0") for e in self.escrows]
@@ -372,10 +356,6 @@ class Indexer:
         depth = self.settings.confirmations
         head = int(self.call("eth_blockNumber", []), 16)
         return head - depth, f"{depth} confirmation(s) below the head"
-
-    def index_range(self, start: int, end: int) -> int:
-        """Fetches and writes one range (splitting it on "range too large" refusals)."""
-        return self._write([(start, end, self.get_logs(start, end))])
 
     def _write(self, ranges: list[tuple[int, int, list[dict[str, Any]]]]) -> int:
         """Writes consecutive fetched ranges in one transaction with the checkpoint at the
