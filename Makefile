@@ -9,14 +9,14 @@ export PATH := $(BIN):$(CURDIR)/node_modules/.bin:$(PATH)
 export PYTHONDONTWRITEBYTECODE := 1
 NETWORK ?= ethereum:local:foundry
 
-.PHONY: help setup compile package-contracts test test-contracts lint slither demo bench property-slow clean
+.PHONY: help setup compile package-contracts test test-contracts lint slither demo bench property-slow safe-cli clean
 
 help:
 	@echo "make demo   - set up, then run the whole program on a local chain (anvil)"
 	@echo "make test   - set up, then run the test suite"
 	@echo "make bench  - gas and indexing benchmarks, written to bench/"
 	@echo "make package-contracts (after changing contracts/), make slither, make lint,"
-	@echo "make property-slow, make clean"
+	@echo "make property-slow, make safe-cli (for the safe-cli file test), make clean"
 
 ## Set-up: each step runs only when its inputs changed.
 setup: $(VENV)/.installed node_modules/.installed
@@ -63,6 +63,15 @@ test: setup
 	echo "make test: command tests exit $$commands, the rest exit $$others"; \
 	test $$commands -eq 0 && test $$others -eq 0
 	$(MAKE) --no-print-directory slither
+
+# safe-cli 1.9.0 in a venv of its own (its pins clash with ape's), for the test that reads our
+# Transaction Builder files with it; the test skips where it is missing.
+safe-cli: .venv-safe-cli/.installed
+.venv-safe-cli/.installed:
+	test -x .venv-safe-cli/bin/python || $(PYTHON) -m venv .venv-safe-cli
+	.venv-safe-cli/bin/pip install --quiet --disable-pip-version-check \
+		safe-cli==1.9.0 typer==0.16.0 click==8.1.8 web3==7.16.0
+	touch $@
 
 property-slow: setup
 	HYPOTHESIS_PROFILE=slow ape test tests/property --network $(NETWORK)

@@ -69,11 +69,13 @@ def run(out: Path, echo: Any = click.echo) -> dict[str, Any]:
 
     from devtools import safe_contracts
     from itgen_chain import safe as safes
+    from itgen_chain import safe_file
     from itgen_chain.deployer import Terms, deploy
     from itgen_chain.indexer import escrow_abi, for_deployment
     from itgen_chain.program import connect
     from itgen_chain.reconcile import run_audit
     from itgen_chain.reverts import explain
+    from itgen_chain.signers import Sending, carry_out, execute
 
     started = time.monotonic()
     quiet = lambda *_: None  # noqa: E731
@@ -102,7 +104,6 @@ def run(out: Path, echo: Any = click.echo) -> dict[str, Any]:
     record = deploy(deployer, terms, force=True)
     escrow = chain.contracts.instance_at(record.escrow, contract_type=compiled.escrow_type())
     program = connect()
-    safe = safes.load(safe_address)
 
     echo("2. the donor funds 1,000,000 USDT")
     token.mint(donor, 1_000_000 * UNIT, sender=donor)
@@ -115,8 +116,9 @@ def run(out: Path, echo: Any = click.echo) -> dict[str, Any]:
     )
     setup = [program.set_course(course, 450 * UNIT, 50 * UNIT) for course in COURSES]
     setup += [program.set_registrar(r.address, 210_000 * UNIT, end) for r in registrars]
-    outcome = safes.submit(program, safe, [safes.Call.of(c) for c in setup], owners[0], [owners[1]])
-    echo(f"   executed Safe transaction {outcome.safe_tx_hash[:12]}… ({len(setup)} calls)")
+    shown: list[str] = []
+    carry_out(program, setup, Sending(owners[0], safe_address, [owners[1]], yes=True), shown.append)
+    echo(f"   {shown[-1][:52]}… ({len(setup)} calls, each shown decoded first)")
 
     cohort = students()
     rosters = out / "rosters"
@@ -164,16 +166,23 @@ def run(out: Path, echo: Any = click.echo) -> dict[str, Any]:
         program.set_registrar(replacement.address, 30_000 * UNIT, end),
         program.unpause(),
     ]
-    calls = [safes.Call.of(change) for change in drill]
-    proposed = safes.submit(program, safe, calls, owners[0], [])
-    echo(
-        f"   owner 1 proposed one Safe transaction {proposed.safe_tx_hash[:12]}…: remove the "
-        f"stolen key, add a new key for registrar 5 (30,000 USDT), unpause "
-        f"({len(proposed.signed_by)} of {proposed.threshold} signatures)"
+    carried = out / "drill.safe-tx.json"
+    carried.unlink(missing_ok=True)
+    carry_out(
+        program, drill, Sending(owners[0], safe_address, safe_tx_file=carried, yes=True), quiet
     )
-    executed = safes.submit(program, safe, calls, owners[2], [])
-    assert executed.executed and executed.safe_tx_hash == proposed.safe_tx_hash
-    echo("   owner 3 signed and executed it; releases resume, the thief got nothing")
+    echo(
+        f"   owner 1 wrote one Safe transaction file, {carried.name}: remove the stolen key, "
+        "add a new key for registrar 5 (30,000 USDT), unpause (1 of 2 signatures)"
+    )
+    document = safe_file.read(carried)
+    document.signatures[owners[2].address] = safes.sign(owners[2], document.safe_tx)
+    safe = safes.read(web3, safe_address)
+    execute(program, safe, document.safe_tx, document.signatures, [], owners[2], quiet)
+    echo(
+        f"   owner 3 saw the calls decoded, signed {document.safe_tx.hash_hex[:12]}… and "
+        "executed it; releases resume, the thief got nothing"
+    )
 
     chain.pending_timestamp += 120 * DAY
     completing = random.Random(SEED + 1).sample(cohort, COMPLETIONS)

@@ -2,7 +2,7 @@
 
 The contracts come from the npm packages `@safe-global/safe-contracts` 1.4.1 (the compiled
 artifacts) and `@safe-global/safe-singleton-factory` (the presigned deployment of the
-CREATE2 factory for chain 31337). Each contract is created through that factory with salt 0,
+CREATE2 factory for chain 31337, or 97). Each contract is created through that factory with salt 0,
 as Safe's own deployments are, so the addresses are the canonical ones; a mismatch stops.
 """
 
@@ -16,7 +16,7 @@ from itgen_chain import safe
 
 ROOT = Path(__file__).resolve().parent.parent / "node_modules" / "@safe-global"
 ARTIFACTS = ROOT / "safe-contracts" / "build" / "artifacts" / "contracts"
-FACTORY_DEPLOYMENT = ROOT / "safe-singleton-factory" / "artifacts" / "31337" / "deployment.json"
+FACTORY_ARTIFACTS = ROOT / "safe-singleton-factory" / "artifacts"
 
 CONTRACTS = {
     safe.SAFE: "Safe.sol/Safe.json",
@@ -24,13 +24,18 @@ CONTRACTS = {
     safe.PROXY_FACTORY: "proxies/SafeProxyFactory.sol/SafeProxyFactory.json",
     safe.MULTISEND_CALL_ONLY: "libraries/MultiSendCallOnly.sol/MultiSendCallOnly.json",
     safe.FALLBACK_HANDLER: "handler/CompatibilityFallbackHandler.sol/CompatibilityFallbackHandler.json",
+    safe.SIMULATE_TX_ACCESSOR: "accessors/SimulateTxAccessor.sol/SimulateTxAccessor.json",
 }
 
 
 def deploy_canonical(web3: Any, funder: str) -> None:
     """Deploys the singleton factory and the Safe contracts where they are missing; `funder`
     is an unlocked account of the local node that pays for the factory's presigned deployment."""
-    factory = json.loads(FACTORY_DEPLOYMENT.read_text())
+    # The factory's deployment is presigned per chain: 31337 for a local chain, 97 for a
+    # local chain that says it is BNB Chain testnet.
+    factory = json.loads(
+        (FACTORY_ARTIFACTS / str(web3.eth.chain_id) / "deployment.json").read_text()
+    )
     if not web3.eth.get_code(factory["address"]):
         cost = factory["gasPrice"] * factory["gasLimit"]
         _wait(

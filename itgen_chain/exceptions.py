@@ -83,3 +83,21 @@ class AdminError(ItgenError):
 
 class SafeError(ItgenError):
     """A Safe that cannot be used: not found, another version, or a signer not an owner."""
+
+
+class CallRefused(SafeError):
+    """A Safe transaction holding a call an admin batch never needs (another target, the
+    Safe itself, value, a delegate call, an unknown function)."""
+
+    def __init__(self, refusals: list[tuple[int, str]]) -> None:
+        self.refusals = refusals
+        reasons = "; ".join(f"call {number}: {reason}" for number, reason in refusals)
+        super().__init__(f"refused, {reasons}; nothing was signed or sent")
+
+
+class SafeFileError(SafeError):
+    """A Safe transaction file or a Transaction Builder file that cannot be trusted or read."""
+
+    def __init__(self, path: object, reason: str) -> None:
+        self.path, self.reason = path, reason
+        super().__init__(f"{path}: {reason}; nothing was signed or sent")

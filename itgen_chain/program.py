@@ -175,6 +175,28 @@ class Program:
             f"cancel the handover to {pending}", self.escrow.cancelDefaultAdminTransfer, ()
         )
 
+    def set_guardian(self, guardian: str) -> Change:
+        """Grants the pauser role to `guardian` (a key or a Safe that may only pause)."""
+        guardian = _address(guardian, "guardian")
+        if self.escrow.hasRole(self.escrow.PAUSER_ROLE(), guardian):
+            raise AdminError(f"{guardian} is a guardian already (it holds the pauser role)")
+        return Change(
+            f"make {guardian} a guardian (grant the pauser role: it may pause, nothing else)",
+            self.escrow.grantRole,
+            (self.escrow.PAUSER_ROLE(), guardian),
+        )
+
+    def revoke_guardian(self, guardian: str) -> Change:
+        """Revokes the pauser role from `guardian` (a stolen or retired guardian key)."""
+        guardian = _address(guardian, "guardian")
+        if not self.escrow.hasRole(self.escrow.PAUSER_ROLE(), guardian):
+            raise AdminError(f"{guardian} is not a guardian (it does not hold the pauser role)")
+        return Change(
+            f"revoke the pauser role from {guardian}: it can no longer pause",
+            self.escrow.revokeRole,
+            (self.escrow.PAUSER_ROLE(), guardian),
+        )
+
     def roles(self) -> dict[str, str]:
         """Who holds each role: the admin, a pending admin and the pauser (from events)."""
         holders = {"admin": self.escrow.defaultAdmin()}
@@ -227,6 +249,22 @@ class Program:
         abi = escrow_abi(self.escrow.contract_type) + escrow_abi(self.token.contract_type)
         return explain(error, abi, self.decimals) or _first_line(error)
 
+    def explain_data(self, data: bytes) -> str:
+        """Raw revert data (of the escrow, its token, or the Safe) in words."""
+        from eth_abi import decode as abi_decode
+
+        from itgen_chain.safe import safe_error
+
+        if not data:
+            return "it reverted without a reason"
+        if data[:4] == bytes.fromhex("08c379a0"):  # Error(string)
+            try:
+                (message,) = abi_decode(["string"], data[4:])
+            except Exception:  # eth_abi's decoding errors
+                return "it reverted with an unreadable message"
+            return safe_error(message) or message
+        return self.explain(ItgenError("0x" + data.hex()))
+
 
 def _address(text: str, field: str) -> str:
     from eth_utils import is_address, to_checksum_address
@@ -267,7 +305,7 @@ class Discovered:
         )
 
 
-def discover(escrow: str) -> Discovered:
+def discover(escrow: str, find_block: bool = True) -> Discovered:
     """Reads token and donor from the escrow and finds its deployment block (a binary search
     on eth_getCode); raises DeploymentError when the address holds no ScholarshipEscrow."""
     from ape import chain
@@ -288,18 +326,20 @@ def discover(escrow: str) -> Discovered:
         token, donor = contract.functions.token().call(), contract.functions.donor().call()
     except Exception as error:  # web3's ContractLogicError or a decoding error
         raise DeploymentError(f"{escrow} does not answer as a ScholarshipEscrow") from error
-    return Discovered(escrow, token, donor, deployment_block(web3, escrow), chain.chain_id)
+    block = deployment_block(web3, escrow) if find_block else 0
+    return Discovered(escrow, token, donor, block, chain.chain_id)
 
 
-def connect(escrow: str | None = None, program: str = "main") -> Program:
+def connect(escrow: str | None = None, program: str = "main", find_block: bool = True) -> Program:
     """The recorded `program` of the connected network, or with `escrow` any
-    ScholarshipEscrow by address alone (token, donor and deployment block from the chain)."""
+    ScholarshipEscrow by address alone (token, donor and, unless `find_block` is False,
+    the deployment block from the chain)."""
     from ape import chain
 
     from itgen_chain import compiled, records
 
     provider = chain.provider
-    deployment = discover(escrow) if escrow else records.current(provider, program)
+    deployment = discover(escrow, find_block) if escrow else records.current(provider, program)
     # The package's own compiled escrow, and the real token through the ERC-20 interface.
     contract = chain.contracts.instance_at(deployment.escrow, contract_type=compiled.escrow_type())
     token = chain.contracts.instance_at(deployment.token, contract_type=compiled.erc20_type())

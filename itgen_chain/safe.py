@@ -1,23 +1,32 @@
-"""Admin changes through a Safe (1.4.1), with ape-safe.
+"""Safe 1.4.1 transactions with no hosted service: built, hashed, simulated whole, signed,
+approved and executed against the Safe contract itself, on any chain.
 
-Each change is simulated with eth_call from the Safe's address; several go out as one Safe
-transaction through MultiSendCallOnly. When the signatures at hand (the submitter's and the
-co-signers') meet the threshold, the Safe transaction is executed; otherwise it is proposed
-(to ape-safe's local stand-in for the transaction service on a local chain, to Safe's
-transaction service on BNB Chain) and the owners still to sign are named.
+A Safe transaction (SafeTx) is what owners sign: its EIP-712 hash (domain: chain id and the
+Safe's address) is the "Safe transaction hash" Safe{Wallet} and safe-cli show. One call goes
+as itself; several go as one delegate call to MultiSendCallOnly, in which each call sees the
+state the previous ones left. Before anyone signs, the whole SafeTx runs in the Safe's own
+context through SimulateTxAccessor (``simulateAndRevert``), as execution would run it.
 
-ape-safe looks the Safe contracts' addresses up online (safe-deployments on GitHub); here
-they are the canonical ones, the same on BNB Chain 56 and 97 and on a local chain set up by
-`devtools/safe_contracts.py`, so nothing is looked up.
+The contracts sit at their canonical addresses, the same on BNB Chain 56 and 97 and on a
+local chain set up by ``devtools/safe_contracts.py``; their ABIs ship in ``data/``.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import json
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
 from typing import Any
 
-from itgen_chain.exceptions import ItgenError, SafeError
-from itgen_chain.program import Change, Program
+from eth_abi import decode as abi_decode
+from eth_abi import encode as abi_encode
+from eth_account import Account
+from eth_account.messages import SignableMessage
+from eth_utils import is_address, keccak, to_checksum_address
+
+from itgen_chain.exceptions import SafeError
 
 VERSION = "1.4.1"
 SAFE = "0x41675C099F32341bf84BFc5382aF534df5C7461a"
@@ -25,173 +34,392 @@ SAFE_L2 = "0x29fcB43b46531BcA003ddC8FCB67FFE91900C762"
 PROXY_FACTORY = "0x4e1DCf7AD4e460CfD30791CCC4F9c8a4f820ec67"
 MULTISEND_CALL_ONLY = "0x9641d764fc13c8B624c04430C7356C1C7C8102e2"
 FALLBACK_HANDLER = "0xfd0732Dc9E303f09fCEf3a7388Ad10A83459Ec99"
+SIMULATE_TX_ACCESSOR = "0x3d4BA2E0884aa488718476ca2FB8Efc291A46199"
+ZERO = "0x0000000000000000000000000000000000000000"
+CALL, DELEGATECALL = 0, 1
+
+DOMAIN_TYPEHASH = keccak(text="EIP712Domain(uint256 chainId,address verifyingContract)")
+SAFE_TX_TYPEHASH = keccak(
+    text="SafeTx(address to,uint256 value,bytes data,uint8 operation,uint256 safeTxGas,"
+    "uint256 baseGas,uint256 gasPrice,address gasToken,address refundReceiver,uint256 nonce)"
+)
+MULTISEND_SELECTOR = keccak(text="multiSend(bytes)")[:4]
+
+# The Safe's own revert codes (GSxxx), in words.
+SAFE_ERRORS = {
+    "GS010": "not enough gas to execute the Safe transaction",
+    "GS013": "a call in the Safe transaction reverted, so the whole Safe transaction fails",
+    "GS020": "the signatures are too short for the threshold",
+    "GS021": "a contract signature points outside the signature data",
+    "GS024": "a contract signature is not valid",
+    "GS025": "an owner's approval (approveHash) is missing for this hash",
+    "GS026": "a signature is not from an owner, or the signatures are not in owner order",
+    "GS030": "only an owner may approve a hash",
+}
 
 
 @dataclass(frozen=True)
 class Call:
-    """One call the Safe makes: what it does in words, the target, value and calldata."""
+    """One call the Safe makes: target, value (wei) and calldata; a plain call unless said."""
 
-    what: str
     to: str
     value: int
     data: bytes
-
-    @classmethod
-    def of(cls, change: Change) -> Call:
-        return cls(change.what, change.to, 0, change.data)
+    operation: int = CALL
 
 
-@dataclass
-class Outcome:
-    """What became of a Safe transaction: executed (with its receipt) or proposed."""
+@dataclass(frozen=True)
+class SafeTx:
+    """The transaction owners sign, with the fields of Safe's EIP-712 `SafeTx` type."""
 
-    safe_tx_hash: str
-    signed_by: list[str]
-    threshold: int
-    receipt: Any = None
-    missing: list[str] = field(default_factory=list)
+    safe: str
+    chain_id: int
+    to: str
+    value: int
+    data: bytes
+    operation: int
+    nonce: int
+    safe_tx_gas: int = 0
+    base_gas: int = 0
+    gas_price: int = 0
+    gas_token: str = ZERO
+    refund_receiver: str = ZERO
+
+    def domain_separator(self) -> bytes:
+        return keccak(
+            abi_encode(
+                ["bytes32", "uint256", "address"], [DOMAIN_TYPEHASH, self.chain_id, self.safe]
+            )
+        )
+
+    def struct_hash(self) -> bytes:
+        return keccak(
+            abi_encode(
+                ["bytes32", "address", "uint256", "bytes32", "uint8"]
+                + ["uint256", "uint256", "uint256", "address", "address", "uint256"],
+                [SAFE_TX_TYPEHASH, self.to, self.value, keccak(self.data), self.operation]
+                + [self.safe_tx_gas, self.base_gas, self.gas_price, self.gas_token]
+                + [self.refund_receiver, self.nonce],
+            )
+        )
 
     @property
-    def executed(self) -> bool:
-        return self.receipt is not None
+    def hash(self) -> bytes:
+        """The Safe transaction hash: what each owner signs and compares."""
+        return keccak(b"\x19\x01" + self.domain_separator() + self.struct_hash())
+
+    @property
+    def hash_hex(self) -> str:
+        return "0x" + self.hash.hex()
+
+    def signable(self) -> SignableMessage:
+        """The EIP-712 message a wallet signs (version 0x01: domain separator, struct hash)."""
+        return SignableMessage(b"\x01", self.domain_separator(), self.struct_hash())
+
+    def calls(self) -> list[Call]:
+        """The calls the Safe will make: a MultiSendCallOnly batch unpacked, or itself."""
+        if self.operation == DELEGATECALL and self.to == MULTISEND_CALL_ONLY:
+            return unpack_multisend(self.data)
+        return [Call(self.to, self.value, self.data, self.operation)]
+
+    def fields(self) -> dict[str, Any]:
+        """The fields as Safe's tools write them (camelCase, numbers as decimal strings)."""
+        return {
+            "to": self.to,
+            "value": str(self.value),
+            "data": "0x" + self.data.hex(),
+            "operation": self.operation,
+            "safeTxGas": str(self.safe_tx_gas),
+            "baseGas": str(self.base_gas),
+            "gasPrice": str(self.gas_price),
+            "gasToken": self.gas_token,
+            "refundReceiver": self.refund_receiver,
+            "nonce": str(self.nonce),
+        }
+
+    @classmethod
+    def from_fields(cls, safe: str, chain_id: int, fields: dict[str, Any]) -> SafeTx:
+        """Reads `fields` (as `fields()` writes them); raises ValueError naming the field."""
+
+        def address(name: str) -> str:
+            text = fields.get(name)
+            if not isinstance(text, str) or not is_address(text):
+                raise ValueError(f"{name} {text!r} is not an address")
+            return to_checksum_address(text)
+
+        def number(name: str, default: int | None = None) -> int:
+            text = fields.get(name, default)
+            try:
+                value = int(str(text), 0) if isinstance(text, str) else int(text)  # type: ignore[arg-type]
+            except (TypeError, ValueError):
+                raise ValueError(f"{name} {text!r} is not a number") from None
+            if value < 0:
+                raise ValueError(f"{name} is negative")
+            return value
+
+        data = fields.get("data") or "0x"
+        if not isinstance(data, str) or not data.startswith("0x"):
+            raise ValueError(f"data {data!r} is not 0x-prefixed hex")
+        try:
+            payload = bytes.fromhex(data[2:])
+        except ValueError:
+            raise ValueError("data is not hex") from None
+        operation = number("operation")
+        if operation not in (CALL, DELEGATECALL):
+            raise ValueError(f"operation {operation} is neither 0 (call) nor 1 (delegatecall)")
+        return cls(
+            to_checksum_address(safe),
+            chain_id,
+            address("to"),
+            number("value"),
+            payload,
+            operation,
+            number("nonce"),
+            number("safeTxGas", 0),
+            number("baseGas", 0),
+            number("gasPrice", 0),
+            address("gasToken") if "gasToken" in fields else ZERO,
+            address("refundReceiver") if "refundReceiver" in fields else ZERO,
+        )
 
 
-def load(alias_or_address: str) -> Any:
-    """The Safe as an ape-safe account: an alias added with `ape safe add`, or an address
-    (kept in the work folder like ape-safe keeps its own)."""
-    from ape import accounts, chain
-    from ape_safe.accounts import SafeAccount
-    from ape_safe.types import SafeCacheData
-    from eth_utils import is_address, to_checksum_address
+def transaction_for(safe: str, chain_id: int, nonce: int, calls: list[Call]) -> SafeTx:
+    """One call as itself; several as one delegate call to MultiSendCallOnly."""
+    if not calls:
+        raise SafeError("nothing to send")
+    if len(calls) == 1:
+        call = calls[0]
+        return SafeTx(safe, chain_id, call.to, call.value, call.data, call.operation, nonce)
+    return SafeTx(
+        safe, chain_id, MULTISEND_CALL_ONLY, 0, pack_multisend(calls), DELEGATECALL, nonce
+    )
 
-    from itgen_chain.config import settings
+
+def pack_multisend(calls: list[Call]) -> bytes:
+    """`multiSend(bytes)` calldata: each call packed as operation ‖ to ‖ value ‖ length ‖ data."""
+    packed = b"".join(
+        bytes([call.operation])
+        + bytes.fromhex(call.to[2:])
+        + call.value.to_bytes(32, "big")
+        + len(call.data).to_bytes(32, "big")
+        + call.data
+        for call in calls
+    )
+    return MULTISEND_SELECTOR + abi_encode(["bytes"], [packed])
+
+
+def unpack_multisend(data: bytes) -> list[Call]:
+    """The calls of `multiSend(bytes)` calldata; raises SafeError when it is not one."""
+    if data[:4] != MULTISEND_SELECTOR:
+        raise SafeError("the delegate call to MultiSendCallOnly is not multiSend(bytes)")
+    try:
+        (packed,) = abi_decode(["bytes"], data[4:])
+    except Exception:  # eth_abi's decoding errors
+        raise SafeError("the MultiSend batch cannot be decoded") from None
+    calls, at = [], 0
+    while at < len(packed):
+        if at + 85 > len(packed):
+            raise SafeError("the MultiSend batch is cut short")
+        operation = packed[at]
+        to = to_checksum_address(packed[at + 1 : at + 21])
+        value = int.from_bytes(packed[at + 21 : at + 53], "big")
+        length = int.from_bytes(packed[at + 53 : at + 85], "big")
+        if at + 85 + length > len(packed):
+            raise SafeError("the MultiSend batch is cut short")
+        calls.append(Call(to, value, bytes(packed[at + 85 : at + 85 + length]), operation))
+        at += 85 + length
+    return calls
+
+
+# ---------------------------------------------------------------- the Safe on chain
+
+
+@cache
+def abi(name: str) -> list[dict[str, Any]]:
+    """A Safe contract's ABI shipped in the package: Safe, MultiSendCallOnly,
+    SimulateTxAccessor or CompatibilityFallbackHandler."""
+    text = resources.files("itgen_chain").joinpath(f"data/{name}.abi.json").read_text()
+    return json.loads(text)
+
+
+@dataclass(frozen=True)
+class Safe:
+    """A Safe as the chain has it now."""
+
+    address: str
+    chain_id: int
+    owners: tuple[str, ...]
+    threshold: int
+    nonce: int
+
+    def is_owner(self, address: str) -> bool:
+        return to_checksum_address(address) in self.owners
+
+    def describe(self) -> str:
+        return f"the Safe {self.address} ({self.threshold} of {len(self.owners)} owners)"
+
+
+def resolve(alias_or_address: str) -> str:
+    """An address, or an alias added with `ape safe add`, to the Safe's address."""
+    if is_address(alias_or_address):
+        return to_checksum_address(alias_or_address)
+    from ape import accounts
 
     container = accounts.containers.get("safe")
     if container is not None and alias_or_address in list(container.aliases):
-        account = container.load_account(alias_or_address)
-    elif is_address(alias_or_address):
-        address = to_checksum_address(alias_or_address)
-        folder = settings().work_folder / "safes"
-        folder.mkdir(parents=True, exist_ok=True)
-        path = folder / f"{address}.json"
-        data = SafeCacheData(address=address, deployed_chain_ids=[chain.chain_id])
-        path.write_text(data.model_dump_json())
-        account = SafeAccount(account_file_path=path)
-    else:
-        raise SafeError(
-            f"--safe {alias_or_address!r} is neither an address nor a Safe added with `ape safe add`"
-        )
-    if not chain.provider.web3.eth.get_code(account.address):
-        raise SafeError(f"no Safe at {account.address} on chain {chain.chain_id}")
-    _use_canonical_contracts(account)
-    return account
+        return container.load_account(alias_or_address).address
+    raise SafeError(
+        f"--safe {alias_or_address!r} is neither an address nor a Safe added with `ape safe add`"
+    )
 
 
-def _use_canonical_contracts(account: Any) -> None:
-    """Gives ape-safe the Safe contracts at their canonical addresses instead of the online
-    lookup (which fails offline with a ConnectionError)."""
-    from ape import chain
-    from ape_safe.accounts import SafeAccount
-    from ape_safe.packages import PackageType
-    from eth_utils import to_checksum_address
-    from packaging.version import Version
-
+def read(web3: Any, address: str) -> Safe:
+    """The Safe at `address`, checked to be a Safe 1.4.1."""
+    address = to_checksum_address(address)
+    chain_id = web3.eth.chain_id
+    if not web3.eth.get_code(address):
+        raise SafeError(f"no Safe at {address} on chain {chain_id}")
+    contract = web3.eth.contract(address, abi=abi("Safe"))
     try:
-        version = account.version
-    except Exception as error:  # ape-safe's NoVersionDetected or a decoding error
-        raise SafeError(f"{account.address} does not answer as a Safe") from error
-    if version != Version(VERSION):
-        raise SafeError(f"the Safe at {account.address} is version {version}, not {VERSION}")
-    master_copy = chain.provider.get_storage(account.address, 0)[-20:]
-    singleton = "0x" + bytes(master_copy).hex()
-    SafeAccount._factory._singleton[version] = PackageType.SINGLETON(version).at(singleton)
-    SafeAccount._factory._factory[version] = PackageType.PROXY_FACTORY(version).at(PROXY_FACTORY)
-    handler = chain.provider.get_storage(account.address, _FALLBACK_SLOT)[-20:]
-    if any(handler):
-        # ape-safe merges the fallback handler's ABI into the Safe's; ship it, never fetch it.
-        address = to_checksum_address(bytes(handler))
-        chain.contracts.cache_contract_type(address, _fallback_handler_type())
+        version = contract.functions.VERSION().call()
+        owners = contract.functions.getOwners().call()
+        threshold = contract.functions.getThreshold().call()
+        nonce = contract.functions.nonce().call()
+    except Exception as error:  # web3's ContractLogicError or a decoding error
+        raise SafeError(f"{address} does not answer as a Safe") from error
+    if version != VERSION:
+        raise SafeError(f"the Safe at {address} is version {version}, not {VERSION}")
+    return Safe(address, chain_id, tuple(map(to_checksum_address, owners)), threshold, nonce)
 
 
-# keccak256("fallback_manager.handler.address"), where a Safe keeps its fallback handler.
-_FALLBACK_SLOT = 0x6C9A6C4A39284E37ED1CF53D337577D14212A4870FB976A4366C693B939918D5
-
-
-def _fallback_handler_type() -> Any:
-    import json
-    from importlib import resources
-
+def ape_contract(address: str) -> Any:
+    """The Safe as an ape contract (ape sends its transactions: gas, fees, keystore)."""
+    from ape import chain
     from ethpm_types import ContractType
 
-    text = resources.files("itgen_chain").joinpath("data/CompatibilityFallbackHandler.abi.json")
-    return ContractType(
-        contractName="CompatibilityFallbackHandler", abi=json.loads(text.read_text())
+    return chain.contracts.instance_at(
+        address, contract_type=ContractType(contractName="Safe", abi=abi("Safe"))
     )
 
 
-def simulate(program: Program, account: Any, calls: list[Call]) -> None:
-    """eth_call of each call from the Safe's address; a revert stops with its reason."""
-    from ape import chain
+@dataclass(frozen=True)
+class Simulation:
+    """The SafeTx run in the Safe's context: did it succeed, its gas, and its return data."""
 
-    web3 = chain.provider.web3
-    for call in calls:
-        request = {"from": account.address, "to": call.to, "data": call.data, "value": call.value}
-        try:
-            web3.eth.call(request)
-        except Exception as error:  # web3's ContractLogicError / ContractCustomError
-            raise ItgenError(
-                f"{call.what} would revert from the Safe {account.address}: "
-                f"{program.explain(error)}; nothing was sent"
-            ) from None
+    success: bool
+    gas: int
+    returned: bytes
 
 
-def safe_transaction(account: Any, calls: list[Call]) -> Any:
-    """One call as itself; several as one MultiSendCallOnly delegate call. Its nonce is the
-    Safe's next on chain, so the same changes proposed twice are one Safe transaction."""
-    from ape_safe.multisend import MultiSend
-    from ape_safe.packages import PackageType
-
-    if len(calls) == 1:
-        call = calls[0]
-        return account.create_safe_tx(
-            to=call.to, data=call.data, value=call.value, nonce=account.next_nonce
+def simulate(web3: Any, safe_tx: SafeTx) -> Simulation:
+    """Runs `safe_tx` exactly as the Safe will (SimulateTxAccessor through the Safe's
+    `simulateAndRevert`, in one eth_call that changes nothing)."""
+    if not web3.eth.get_code(SIMULATE_TX_ACCESSOR):
+        raise SafeError(
+            f"Safe {VERSION}'s SimulateTxAccessor is not at {SIMULATE_TX_ACCESSOR} on chain "
+            f"{safe_tx.chain_id}: the Safe transaction cannot be checked before signing"
         )
-    batch = MultiSend(safe=account, version=account.version)
-    batch.contract = PackageType.MULTISEND(account.version).at(MULTISEND_CALL_ONLY)
-    batch.calls.extend(
-        {"target": call.to, "value": call.value, "callData": call.data} for call in calls
+    accessor = web3.eth.contract(SIMULATE_TX_ACCESSOR, abi=abi("SimulateTxAccessor"))
+    payload = accessor.encode_abi(
+        "simulate", [safe_tx.to, safe_tx.value, safe_tx.data, safe_tx.operation]
     )
-    value = sum(call.value for call in calls)
-    return batch.as_safe_tx(account, value=value, nonce=account.next_nonce)
+    safe = web3.eth.contract(safe_tx.safe, abi=abi("Safe"))
+    request = {
+        "to": safe_tx.safe,
+        "data": safe.encode_abi("simulateAndRevert", [SIMULATE_TX_ACCESSOR, payload]),
+    }
+    response = web3.provider.make_request("eth_call", [request, "latest"])
+    error = response.get("error") or {}
+    data = error.get("data")
+    if isinstance(data, dict):  # some nodes nest it: {"data": "0x..."}
+        data = data.get("data")
+    if not isinstance(data, str) or not data.startswith("0x"):
+        raise SafeError(
+            f"the Safe {safe_tx.safe} did not simulate the transaction: {error or response}"
+        )
+    reverted = bytes.fromhex(data[2:])
+    # simulateAndRevert: success ‖ length ‖ what the accessor returned.
+    if int.from_bytes(reverted[:32], "big") != 1:
+        raise SafeError(f"the Safe {safe_tx.safe} could not run SimulateTxAccessor")
+    gas, success, returned = abi_decode(["uint256", "bool", "bytes"], reverted[64:])
+    return Simulation(success, gas, bytes(returned))
 
 
-def submit(
-    program: Program, account: Any, calls: list[Call], submitter: Any, cosigners: list[Any]
-) -> Outcome:
-    """Simulates, signs with the submitter (when an owner) and the co-signers, then executes
-    when the threshold is met, or proposes."""
-    from ape_safe.accounts import get_signatures
-    from ape_safe.utils import get_safe_tx_hash
+def check(
+    web3: Any,
+    safe_tx: SafeTx,
+    explain: Callable[[bytes], str],
+    describe: Callable[[int, Call], str],
+) -> Simulation:
+    """Simulates the whole SafeTx; when it fails, names the first call that fails with the
+    ones before it applied, and why, then raises SafeError. MultiSendCallOnly drops a failing
+    call's reason, so the reason comes from that call alone or, when alone it would pass,
+    from its place in the batch."""
+    outcome = simulate(web3, safe_tx)
+    if outcome.success:
+        return outcome
+    calls = safe_tx.calls()
+    if len(calls) == 1:
+        reason = explain(outcome.returned)
+        raise SafeError(f"{describe(1, calls[0])} would revert: {reason}; nothing was signed")
+    for count in range(1, len(calls) + 1):
+        prefix = transaction_for(safe_tx.safe, safe_tx.chain_id, safe_tx.nonce, calls[:count])
+        if count < len(calls) and simulate(web3, prefix).success:
+            continue
+        alone = simulate(
+            web3, transaction_for(safe_tx.safe, safe_tx.chain_id, safe_tx.nonce, [calls[count - 1]])
+        )
+        if not alone.success:
+            reason = explain(alone.returned)
+        else:
+            reason = "it passes alone, but not after the calls before it in this Safe transaction"
+        raise SafeError(
+            f"call {count} of {len(calls)}, {describe(count, calls[count - 1])}, would revert: "
+            f"{reason}; the whole Safe transaction would fail, so nothing was signed"
+        )
+    raise SafeError("the Safe transaction would fail; nothing was signed")
 
-    if not calls:
-        raise SafeError("nothing to send")
-    simulate(program, account, calls)
-    owners = list(account.contract.getOwners())
-    threshold = int(account.contract.getThreshold())
-    for cosigner in cosigners:
-        if cosigner.address not in owners:
-            raise SafeError(f"{cosigner.address} is not an owner of the Safe {account.address}")
-    safe_tx = safe_transaction(account, calls)
-    tx_hash = str(get_safe_tx_hash(safe_tx))
-    signers = [s for s in [submitter, *cosigners] if s.address in owners]
-    signatures = {**account.get_api_confirmations(safe_tx), **get_signatures(safe_tx, signers)}
-    signed_by = sorted(signatures)
-    if len(signatures) >= threshold:
-        transaction = account.create_execute_transaction(safe_tx, signatures, submitter=submitter)
-        receipt = submitter.call(transaction)
-        if receipt.failed or any(log.event_name == "ExecutionFailure" for log in receipt.events):
-            raise SafeError(f"the Safe transaction {tx_hash} failed")
-        return Outcome(tx_hash, signed_by, threshold, receipt=receipt)
-    account.propose_safe_tx(safe_tx, sigs_by_signer=signatures, contractTransactionHash=tx_hash)
-    missing = [owner for owner in owners if owner not in signatures]
-    return Outcome(tx_hash, signed_by, threshold, missing=missing)
+
+def sign(account: Any, safe_tx: SafeTx) -> bytes:
+    """An owner's EIP-712 signature of the SafeTx (r ‖ s ‖ v), from an ape account."""
+    signature = account.sign_message(safe_tx.signable())
+    if signature is None:
+        raise SafeError(f"{account.address} did not sign")
+    encoded = signature.encode_rsv() if hasattr(signature, "encode_rsv") else bytes(signature)
+    if recover(safe_tx, encoded) != account.address:
+        raise SafeError(f"the signature from {account.address} does not recover to it")
+    return encoded
+
+
+def recover(safe_tx: SafeTx, signature: bytes) -> str:
+    """The address an EIP-712 signature (v 27 or 28) of the SafeTx recovers to."""
+    if len(signature) != 65 or signature[64] not in (27, 28):
+        raise ValueError("not a 65-byte signature with v 27 or 28")
+    return to_checksum_address(Account._recover_hash(safe_tx.hash, signature=signature))
+
+
+def approvals(web3: Any, safe: Safe, safe_tx: SafeTx) -> list[str]:
+    """The owners who approved the hash on chain (`approveHash`)."""
+    contract = web3.eth.contract(safe.address, abi=abi("Safe"))
+    return [
+        owner
+        for owner in safe.owners
+        if contract.functions.approvedHashes(owner, safe_tx.hash).call() != 0
+    ]
+
+
+def encode_signatures(signatures: dict[str, bytes], approved: Iterable[str]) -> bytes:
+    """The `signatures` argument of execTransaction: one 65-byte entry an owner, in
+    ascending owner order; an on-chain approval is (owner, 0, v=1)."""
+    entries = dict(signatures)
+    for owner in approved:
+        entries.setdefault(owner, bytes(12) + bytes.fromhex(owner[2:]) + bytes(32) + b"\x01")
+    return b"".join(entries[owner] for owner in sorted(entries, key=lambda a: int(a, 16)))
+
+
+def safe_error(text: str) -> str | None:
+    """The Safe's GSxxx revert code in `text`, in words, or None."""
+    for code, words in SAFE_ERRORS.items():
+        if code in text:
+            return f"{words} ({code})"
+    return None

@@ -111,13 +111,27 @@ def compile_package() -> dict:
     }
 
 
-# Safe 1.4.1's fallback handler: ape-safe reads its ABI for every Safe that has one (as
-# Safe{Wallet} sets up), and ape-safe's own manifest lacks it.
-FALLBACK_HANDLER = (
-    "node_modules/@safe-global/safe-contracts/build/artifacts/contracts/handler/"
-    "CompatibilityFallbackHandler.sol/CompatibilityFallbackHandler.json"
-)
-FALLBACK_OUT = ROOT / "itgen_chain" / "data" / "CompatibilityFallbackHandler.abi.json"
+# Safe 1.4.1's ABIs, shipped so that nothing is fetched: the Safe (SafeL2, the singleton
+# Safe{Wallet} deploys on BNB Chain: the Safe's functions and its events) to read, decode,
+# simulate and execute; MultiSendCallOnly to unpack batches; SimulateTxAccessor to simulate the
+# exact Safe transaction; the fallback handler, which ape-safe merges into the Safe's ABI.
+SAFE_ARTIFACTS = "node_modules/@safe-global/safe-contracts/build/artifacts/contracts/"
+SAFE_ABIS = {
+    "Safe": "SafeL2.sol/SafeL2.json",
+    "MultiSendCallOnly": "libraries/MultiSendCallOnly.sol/MultiSendCallOnly.json",
+    "SimulateTxAccessor": "accessors/SimulateTxAccessor.sol/SimulateTxAccessor.json",
+    "CompatibilityFallbackHandler": (
+        "handler/CompatibilityFallbackHandler.sol/CompatibilityFallbackHandler.json"
+    ),
+}
+
+
+def write_safe_abis() -> None:
+    for name, artifact in SAFE_ABIS.items():
+        abi = json.loads((ROOT / SAFE_ARTIFACTS / artifact).read_text())["abi"]
+        out = OUT.parent / f"{name}.abi.json"
+        out.write_text(json.dumps(abi, indent=1, sort_keys=True) + "\n")
+        print(f"wrote {out.relative_to(ROOT)}")
 
 
 def main() -> None:
@@ -125,9 +139,7 @@ def main() -> None:
     OUT.parent.mkdir(parents=True, exist_ok=True)
     OUT.write_text(json.dumps(artifact, indent=1, sort_keys=True) + "\n")
     print(f"wrote {OUT.relative_to(ROOT)} ({len(artifact['runtimeBytecode']) // 2 - 1:,} bytes)")
-    abi = json.loads((ROOT / FALLBACK_HANDLER).read_text())["abi"]
-    FALLBACK_OUT.write_text(json.dumps(abi, indent=1, sort_keys=True) + "\n")
-    print(f"wrote {FALLBACK_OUT.relative_to(ROOT)}")
+    write_safe_abis()
 
 
 if __name__ == "__main__":

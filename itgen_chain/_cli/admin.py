@@ -8,14 +8,13 @@ ape itgen admin accept --account new-admin          ape itgen admin show
 from __future__ import annotations
 
 import click
-from ape.cli import ConnectedProviderCommand, account_option, network_option
+from ape.cli import ConnectedProviderCommand, network_option
 
 from itgen_chain._cli.click_ext import (
     admin_options,
-    carry_out,
     program_option,
     reports_errors,
-    yes_option,
+    send_changes,
 )
 
 
@@ -26,31 +25,25 @@ def cli() -> None:
 
 @cli.command(cls=ConnectedProviderCommand)
 @network_option()
-@account_option()
 @click.argument("new_admin")
 @admin_options
-@yes_option
 @program_option
 @reports_errors
-def begin(network, program, account, new_admin, safe, cosigners, tx_builder, yes) -> None:
+def begin(network, program, new_admin, sending) -> None:
     """Propose NEW_ADMIN (an address, or a Safe); it accepts after the delay."""
     from itgen_chain.program import connect
 
     conn = connect(program=program)
     change = conn.begin_admin_transfer(new_admin)
-    carry_out(
-        conn, [change], account, safe=safe, cosigners=cosigners, tx_builder=tx_builder, yes=yes
-    )
+    send_changes(conn, [change], sending)
 
 
 @cli.command(cls=ConnectedProviderCommand)
 @network_option()
-@account_option()
 @admin_options
-@yes_option
 @program_option
 @reports_errors
-def accept(network, program, account, safe, cosigners, tx_builder, yes) -> None:
+def accept(network, program, sending) -> None:
     """Take the admin role, as the pending admin, once the delay has passed."""
     from ape import chain
 
@@ -58,27 +51,21 @@ def accept(network, program, account, safe, cosigners, tx_builder, yes) -> None:
 
     conn = connect(program=program)
     change = conn.accept_admin_transfer(chain.pending_timestamp)
-    carry_out(
-        conn, [change], account, safe=safe, cosigners=cosigners, tx_builder=tx_builder, yes=yes
-    )
+    send_changes(conn, [change], sending)
 
 
 @cli.command(cls=ConnectedProviderCommand)
 @network_option()
-@account_option()
 @admin_options
-@yes_option
 @program_option
 @reports_errors
-def cancel(network, program, account, safe, cosigners, tx_builder, yes) -> None:
+def cancel(network, program, sending) -> None:
     """Withdraw a handover not yet accepted."""
     from itgen_chain.program import connect
 
     conn = connect(program=program)
     change = conn.cancel_admin_transfer()
-    carry_out(
-        conn, [change], account, safe=safe, cosigners=cosigners, tx_builder=tx_builder, yes=yes
-    )
+    send_changes(conn, [change], sending)
 
 
 @cli.command(cls=ConnectedProviderCommand)

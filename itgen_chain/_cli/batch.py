@@ -1,7 +1,11 @@
-"""Execute or propose a Transaction Builder file through the Safe: the route back for a
-batch written with --tx-builder (or made in Safe{Wallet}) when its owners sign here.
+"""A Transaction Builder file (written with --tx-builder, or made in Safe{Wallet}) through
+the Safe: its calls decoded from their calldata and shown with the Safe transaction hash,
+refused where an admin batch never goes, simulated whole; then executed here, or written as
+a Safe transaction file for owners on other machines.
 
+ape itgen batch drill.json --check --safe charity
 ape itgen batch drill.json --safe charity --account owner1 --cosigner owner2
+ape itgen batch drill.json --safe charity --account owner1 --safe-tx drill.safe.json
 """
 
 from __future__ import annotations
@@ -9,47 +13,60 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-from ape.cli import ConnectedProviderCommand, account_option, network_option
+from ape.cli import ConnectedProviderCommand, network_option
 
-from itgen_chain._cli.click_ext import (
-    confirm_or_stop,
-    load_account,
-    program_option,
-    report_outcome,
-    reports_errors,
-    yes_option,
-)
+from itgen_chain._cli.click_ext import admin_options, program_option, reports_errors
 
 
 @click.command(cls=ConnectedProviderCommand)
 @network_option()
-@account_option()
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--safe", required=True, help="The Safe (an `ape safe add` alias or an address).")
-@click.option("--cosigner", "cosigners", multiple=True, help="Another owner who signs now.")
-@yes_option
+@click.option("--check", is_flag=True, help="Decode, check and simulate only: sign nothing.")
+@click.option(
+    "--allow-target",
+    "allow_targets",
+    multiple=True,
+    help="Also allow calls to this address (besides the program's escrow); repeat for more.",
+)
+@admin_options
 @program_option
 @reports_errors
-def cli(network, program, account, file, safe, cosigners, yes) -> None:
-    """Send FILE's calls as one Safe transaction, checked first."""
+def cli(network, program, file, check, allow_targets, sending) -> None:
+    """Send FILE's calls as one Safe transaction, shown decoded and checked first."""
     from ape import chain
+    from eth_utils import is_address, to_checksum_address
 
-    from itgen_chain import safe as safes
     from itgen_chain import tx_builder
     from itgen_chain.exceptions import SafeError
     from itgen_chain.program import connect
+    from itgen_chain.signers import carry_out_calls
 
+    if sending.safe is None:
+        raise click.BadParameter("the Safe that runs the batch", param_hint="--safe")
+    if sending.tx_builder is not None:
+        raise click.BadParameter(
+            "batch reads a Transaction Builder file", param_hint="--tx-builder"
+        )
+    for target in allow_targets:
+        if not is_address(target):
+            raise click.BadParameter(f"{target!r} is not an address", param_hint="--allow-target")
+    sending.allow_targets = frozenset(to_checksum_address(t) for t in allow_targets)
     conn = connect(program=program)
     batch, calls = tx_builder.read(file, chain.chain_id)
-    account_of_safe = safes.load(safe)
-    made_for = batch["meta"].get("createdFromSafeAddress")
-    if made_for and made_for.lower() != account_of_safe.address.lower():
-        raise SafeError(f"{file} was made for the Safe {made_for}, not {account_of_safe.address}")
-    described = [
-        safes.Call(f"call {n} to {to} ({len(data)} bytes)", to, value, data)
-        for n, (to, value, data) in enumerate(calls, start=1)
-    ]
-    click.echo(f"{file}: {batch['meta'].get('description') or len(calls)}")
-    confirm_or_stop(f"Sign {len(calls)} call(s) for the Safe {account_of_safe.address}?", yes)
-    signers = [load_account(alias) for alias in cosigners]
-    report_outcome(safes.submit(conn, account_of_safe, described, account, signers))
+    from itgen_chain.safe import resolve
+
+    made_for = str(batch["meta"].get("createdFromSafeAddress") or "")
+    safe_address = resolve(sending.safe)
+    if made_for and made_for.lower() != safe_address.lower():
+        raise SafeError(f"{file} was made for the Safe {made_for}, not {safe_address}")
+    sending.dry_run = sending.dry_run or check
+    said = batch["meta"].get("description") or batch["meta"].get("name") or None
+    carry_out_calls(
+        conn,
+        calls,
+        sending,
+        click.echo,
+        lambda question: click.confirm(question, default=False),
+        said=said,
+        file_says=True,
+    )

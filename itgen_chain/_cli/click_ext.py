@@ -197,76 +197,106 @@ def reports_errors(command: Callable[..., Any]) -> Callable[..., Any]:
     return run
 
 
+def _load_optional_account(ctx: click.Context, param: click.Parameter, value: str | None) -> Any:
+    return None if value is None else load_account(value, "--account")
+
+
+# --account where it may be left out (a Transaction Builder file needs no signer).
+optional_account_option = click.option(
+    "--account",
+    callback=_load_optional_account,
+    help="The ape account (alias, or TEST::N on a local chain) that signs or sends.",
+)
+
+
 def admin_options(command: Callable[..., Any]) -> Callable[..., Any]:
-    """--safe, --cosigner and --tx-builder: how an admin change is signed and sent."""
-    command = click.option(
-        "--tx-builder",
-        type=click.Path(dir_okay=False, path_type=Path),
-        help="Write the change(s) as a Safe{Wallet} Transaction Builder file for the Safe "
-        "(--safe); send nothing.",
-    )(command)
-    command = click.option(
-        "--cosigner",
-        "cosigners",
-        multiple=True,
-        help="Another Safe owner (an ape account alias) who signs now; repeat for more.",
-    )(command)
-    return click.option(
-        "--safe",
-        help="The admin is this Safe (an `ape safe add` alias or an address): --account "
-        "signs and submits as one of its owners; short of the threshold, it proposes.",
-    )(command)
+    """How an admin change is signed and sent, gathered into one `sending` argument:
+    --account, --safe, --cosigner, --safe-tx, --tx-builder, --append, --service,
+    --dry-run and --yes."""
+    from itgen_chain.signers import Sending
 
-
-def carry_out(
-    program: Any,
-    changes: list[Any],
-    account: Any,
-    *,
-    safe: str | None,
-    cosigners: tuple[str, ...],
-    tx_builder: Path | None,
-    yes: bool,
-) -> None:
-    """Prints the changes, then writes them for the Transaction Builder, or (once confirmed)
-    sends them from --account, or through the Safe (executed or proposed)."""
-    from ape import chain
-
-    from itgen_chain import safe as safes
-    from itgen_chain import tx_builder as builder
-
-    for change in changes:
-        click.echo(f"- {change.what}")
-    if tx_builder is not None:
-        if safe is None:
-            raise click.BadParameter("--tx-builder needs --safe", param_hint="--tx-builder")
-        account_of_safe = safes.load(safe)
-        safes.simulate(program, account_of_safe, [safes.Call.of(c) for c in changes])
-        name = f"itgen {program.deployment.escrow[:10]}: " + changes[0].what
-        batch = builder.batch_file(changes, chain.chain_id, account_of_safe.address, name)
-        path = builder.write(tx_builder, batch)
-        click.echo(
-            f"wrote {path} for the Transaction Builder (checksum {batch['meta']['checksum']})"
+    @functools.wraps(command)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        names = (
+            "account",
+            "safe",
+            "cosigners",
+            "safe_tx_file",
+            "tx_builder",
+            "append",
+            "service",
+            "dry_run",
+            "yes",
         )
-        return
-    if safe is None:
-        if cosigners:
-            raise click.BadParameter("--cosigner needs --safe", param_hint="--cosigner")
-        for change in changes:  # every refusal before the question
-            program.check(change.what, change.method, *change.args, sender=account)
-        confirm_or_stop("Send?", yes)
-        for receipt in program.apply(changes, account):
-            click.echo(f"sent {receipt.txn_hash}")
-        return
-    account_of_safe = safes.load(safe)
-    calls = [safes.Call.of(change) for change in changes]
-    safes.simulate(program, account_of_safe, calls)  # every refusal before the question
-    signers = [load_account(alias) for alias in cosigners]
-    confirm_or_stop(f"Sign for the Safe {account_of_safe.address}?", yes)
-    report_outcome(safes.submit(program, account_of_safe, calls, account, signers))
+        given = {name: kwargs.pop(name) for name in names}
+        if given["append"] and given["tx_builder"] is None:
+            raise click.BadParameter("--append adds to a --tx-builder file", param_hint="--append")
+        routes = [n for n in ("safe_tx_file", "tx_builder", "service") if given[n]]
+        if len(routes) > 1:
+            raise click.UsageError("choose one of --safe-tx, --tx-builder and --service")
+        if routes and given["safe"] is None:
+            raise click.BadParameter(
+                "this route goes through a Safe: add --safe", param_hint="--safe"
+            )
+        given["cosigners"] = [load_account(alias, "--cosigner") for alias in given["cosigners"]]
+        kwargs["sending"] = Sending(**given)
+        return command(*args, **kwargs)
+
+    options = [
+        optional_account_option,
+        click.option(
+            "--safe",
+            help="The admin is this Safe (an address or an `ape safe add` alias): the calls are "
+            "shown decoded with the Safe transaction hash, checked and simulated, then signed.",
+        ),
+        click.option(
+            "--cosigner",
+            "cosigners",
+            multiple=True,
+            help="Another Safe owner (an ape account alias) who signs now; repeat for more.",
+        ),
+        click.option(
+            "--safe-tx",
+            "safe_tx_file",
+            type=click.Path(dir_okay=False, path_type=Path),
+            help="Write a Safe transaction file for owners to sign on their own machines "
+            "(`ape itgen safe sign`), signed by --account when it is an owner; no service.",
+        ),
+        click.option(
+            "--tx-builder",
+            type=click.Path(dir_okay=False, path_type=Path),
+            help="Write the change(s) as a Safe{Wallet} Transaction Builder file; needs no "
+            "--account; never replaces a file (see --append).",
+        ),
+        click.option(
+            "--append", is_flag=True, help="Add to the --tx-builder file (one drill, one file)."
+        ),
+        click.option(
+            "--service",
+            is_flag=True,
+            help="Propose through Safe's hosted transaction service (ape-safe; on BNB Chain "
+            "mainnet it needs APE_SAFE_GATEWAY_API_KEY).",
+        ),
+        dry_run_option,
+        yes_option,
+    ]
+    for option in reversed(options):
+        run = option(run)
+    return run
 
 
-def load_account(alias: str) -> Any:
+def send_changes(program: Any, changes: list[Any], sending: Any, *, ask_first: bool = True) -> None:
+    """The changes, sent the way the options say, talking through click."""
+    from itgen_chain.signers import carry_out
+
+    carry_out(program, changes, sending, ask_first=ask_first, **_talk())
+
+
+def _talk() -> dict[str, Any]:
+    return {"echo": click.echo, "confirm": lambda question: click.confirm(question, default=False)}
+
+
+def load_account(alias: str, option: str = "--account") -> Any:
     """An ape account by alias, or ``TEST::N`` for a test account (as --account takes)."""
     from ape import accounts
 
@@ -276,22 +306,8 @@ def load_account(alias: str) -> Any:
         return accounts.load(alias)
     except KeyError:
         raise click.BadParameter(
-            f"no account {alias!r}: see `ape accounts list`", param_hint="--cosigner"
+            f"no account {alias!r}: see `ape accounts list`", param_hint=option
         ) from None
-
-
-def report_outcome(outcome: Any) -> None:
-    signed = len(outcome.signed_by)
-    if outcome.executed:
-        click.echo(
-            f"executed Safe transaction {outcome.safe_tx_hash} ({signed} of {outcome.threshold} "
-            f"signatures) in {outcome.receipt.txn_hash}"
-        )
-        return
-    click.echo(
-        f"proposed Safe transaction {outcome.safe_tx_hash}: {signed} of {outcome.threshold} "
-        f"signatures; {outcome.threshold - signed} more needed from: {', '.join(outcome.missing)}"
-    )
 
 
 def show_roles(program: Any) -> None:

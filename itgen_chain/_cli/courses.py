@@ -6,15 +6,14 @@ ape run courses set 1 --registration 450 --completion 50 --account admin
 from __future__ import annotations
 
 import click
-from ape.cli import ConnectedProviderCommand, account_option, network_option
+from ape.cli import ConnectedProviderCommand, network_option
 
 from itgen_chain._cli.click_ext import (
     admin_options,
-    carry_out,
     parse_amount,
     program_option,
     reports_errors,
-    yes_option,
+    send_changes,
 )
 
 
@@ -25,25 +24,19 @@ def cli() -> None:
 
 @cli.command(name="set", cls=ConnectedProviderCommand)
 @network_option()
-@account_option()
 @click.argument("course", type=click.IntRange(0, 2**256 - 1))
 @click.option("--registration", callback=parse_amount, required=True)
 @click.option("--completion", callback=parse_amount, default="0", show_default=True)
 @admin_options
-@yes_option
 @program_option
 @reports_errors
-def set_course(
-    network, program, account, course, registration, completion, safe, cosigners, tx_builder, yes
-) -> None:
+def set_course(network, program, course, registration, completion, sending) -> None:
     """Add COURSE or update its amounts (it becomes active)."""
     from itgen_chain.program import connect
 
     conn = connect(program=program)
     change = conn.set_course(course, conn.amount(registration), conn.amount(completion))
-    carry_out(
-        conn, [change], account, safe=safe, cosigners=cosigners, tx_builder=tx_builder, yes=yes
-    )
+    send_changes(conn, [change], sending)
 
 
 cli.add_command(set_course, name="add")
@@ -52,21 +45,17 @@ cli.add_command(set_course, name="update")
 
 @cli.command(cls=ConnectedProviderCommand)
 @network_option()
-@account_option()
 @click.argument("course", type=click.IntRange(0, 2**256 - 1))
 @admin_options
-@yes_option
 @program_option
 @reports_errors
-def deactivate(network, program, account, course, safe, cosigners, tx_builder, yes) -> None:
+def deactivate(network, program, course, sending) -> None:
     """Stop COURSE from paying."""
     from itgen_chain.program import connect
 
     conn = connect(program=program)
     change = conn.deactivate_course(course)
-    carry_out(
-        conn, [change], account, safe=safe, cosigners=cosigners, tx_builder=tx_builder, yes=yes
-    )
+    send_changes(conn, [change], sending)
 
 
 @cli.command(name="list", cls=ConnectedProviderCommand)

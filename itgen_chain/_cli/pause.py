@@ -6,37 +6,30 @@ ape itgen pause on --account guardian      ape itgen pause off --account owner1 
 from __future__ import annotations
 
 import click
-from ape.cli import ConnectedProviderCommand, account_option, network_option
+from ape.cli import ConnectedProviderCommand, network_option
 
 from itgen_chain._cli.click_ext import (
     admin_options,
-    carry_out,
     program_option,
     reports_errors,
+    send_changes,
 )
 
 
 @click.command(cls=ConnectedProviderCommand)
 @network_option()
-@account_option()
 @click.argument("state", type=click.Choice(["on", "off"]))
 @admin_options
 @program_option
 @reports_errors
-def cli(network, program, account, state, safe, cosigners, tx_builder) -> None:
+def cli(network, program, state, sending) -> None:
     """on: stop all releases now. off: resume them."""
     from itgen_chain.program import connect
 
     conn = connect(program=program)
     change = conn.pause() if state == "on" else conn.unpause()
-    # Pausing is the guardian's emergency brake and resuming undoes it: neither asks.
-    carry_out(
-        conn,
-        [change],
-        account,
-        safe=safe,
-        cosigners=cosigners,
-        tx_builder=tx_builder,
-        yes=True,
-    )
-    click.echo(f"releases {'paused' if conn.escrow.paused() else 'running'}")
+    # Pausing is the guardian's emergency brake: a guardian's key pauses without a question.
+    # Resuming undoes it, after an investigation: it asks (unless --yes), like every change.
+    send_changes(conn, [change], sending, ask_first=state == "off")
+    if not sending.dry_run and not sending.tx_builder and not sending.safe_tx_file:
+        click.echo(f"releases {'paused' if conn.escrow.paused() else 'running'}")

@@ -9,16 +9,15 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-from ape.cli import ConnectedProviderCommand, account_option, network_option
+from ape.cli import ConnectedProviderCommand, network_option
 
 from itgen_chain._cli.click_ext import (
     admin_options,
-    carry_out,
     parse_amount,
     parse_time,
     program_option,
     reports_errors,
-    yes_option,
+    send_changes,
 )
 
 
@@ -29,7 +28,6 @@ def cli() -> None:
 
 @cli.command(name="set", cls=ConnectedProviderCommand)
 @network_option()
-@account_option()
 @click.argument("registrar")
 @click.option(
     "--allowance", callback=parse_amount, required=True, help="Most it may release in total."
@@ -40,20 +38,15 @@ def cli() -> None:
     help="Date (UTC) or unix time, not past the program end (the default).",
 )
 @admin_options
-@yes_option
 @program_option
 @reports_errors
-def set_registrar(
-    network, program, account, registrar, allowance, expiry, safe, cosigners, tx_builder, yes
-) -> None:
+def set_registrar(network, program, registrar, allowance, expiry, sending) -> None:
     """Add REGISTRAR or change its allowance and expiry."""
     from itgen_chain.program import connect
 
     conn = connect(program=program)
     change = conn.set_registrar(registrar, conn.amount(allowance), expiry)
-    carry_out(
-        conn, [change], account, safe=safe, cosigners=cosigners, tx_builder=tx_builder, yes=yes
-    )
+    send_changes(conn, [change], sending)
 
 
 cli.add_command(set_registrar, name="add")
@@ -61,32 +54,26 @@ cli.add_command(set_registrar, name="add")
 
 @cli.command(cls=ConnectedProviderCommand)
 @network_option()
-@account_option()
 @click.argument("registrar")
 @admin_options
-@yes_option
 @program_option
 @reports_errors
-def remove(network, program, account, registrar, safe, cosigners, tx_builder, yes) -> None:
+def remove(network, program, registrar, sending) -> None:
     """Remove REGISTRAR: it can release nothing afterwards."""
     from itgen_chain.program import connect
 
     conn = connect(program=program)
     change = conn.remove_registrar(registrar)
-    carry_out(
-        conn, [change], account, safe=safe, cosigners=cosigners, tx_builder=tx_builder, yes=yes
-    )
+    send_changes(conn, [change], sending)
 
 
 @cli.command(cls=ConnectedProviderCommand)
 @network_option()
-@account_option()
 @click.argument("table", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @admin_options
-@yes_option
 @program_option
 @reports_errors
-def apply(network, program, account, table, safe, cosigners, tx_builder, yes) -> None:
+def apply(network, program, table, sending) -> None:
     """Apply TABLE, a CSV of registrar,allowance[,expiry][,action]: action `set` (the
     default) or `remove`. Through a Safe, every row goes out as one Safe transaction."""
     from itgen_chain.program import connect
@@ -94,9 +81,7 @@ def apply(network, program, account, table, safe, cosigners, tx_builder, yes) ->
 
     conn = connect(program=program)
     changes = changes_from_table(conn, table)
-    carry_out(
-        conn, changes, account, safe=safe, cosigners=cosigners, tx_builder=tx_builder, yes=yes
-    )
+    send_changes(conn, changes, sending)
 
 
 @cli.command(name="list", cls=ConnectedProviderCommand)

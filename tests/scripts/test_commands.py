@@ -442,7 +442,7 @@ def test_refusals_are_one_line_with_the_reason_and_send_nothing(node, tmp_path):
     assert "custom error" not in paused.stdout + paused.stderr
     stranger = node("pause", "off", "--account", "TEST::7", check=False)
     assert "does not hold the role this needs" in refusal(stranger)
-    node("pause", "off", *admin[:2])
+    node("pause", "off", *admin)
 
     web3 = web3_for(node.port)  # past the program end, 2030-01-01
     web3.provider.make_request("evm_setNextBlockTimestamp", [1_893_456_000 + 60])
@@ -534,12 +534,14 @@ def test_ape_itgen_lists_every_command_with_one_line_each():
             "deploy",
             "extend",
             "fund",
+            "guardian",
             "index",
             "pause",
             "programs",
             "registrars",
             "relay",
             "rescue",
+            "safe",
             "sign",
             "verify",
         ]
@@ -642,7 +644,7 @@ SAFE_OWNERS = [  # TEST::6, TEST::7, TEST::8
 
 
 @pytest.mark.timeout(600)
-def test_admin_commands_through_a_2_of_3_safe_execute_propose_and_export(node, tmp_path):
+def test_admin_commands_through_a_2_of_3_safe_execute_carry_and_export(node, tmp_path):
     import sys
 
     sys.path.insert(0, str(ROOT))
@@ -668,13 +670,18 @@ def test_admin_commands_through_a_2_of_3_safe_execute_propose_and_export(node, t
     )
     owner, second = ("--safe", safe, "--account", "TEST::6"), ("--cosigner", "TEST::7")
     done = node("courses", "set", "1", "--registration", "450", *owner, *second, "--yes")
-    assert "executed Safe transaction" in done.stdout and "(2 of 2 signatures)" in done.stdout
-    asked = node("registrars", "add", REGISTRAR, "--allowance", "1000", *owner, "--yes")
-    assert "proposed Safe transaction 0x" in asked.stdout
-    assert f"1 more needed from: {SAFE_OWNERS[1]}, {SAFE_OWNERS[2]}" in asked.stdout
+    assert "executed Safe transaction" in done.stdout and "2 of 2 signatures)" in done.stdout
+    add = ("registrars", "add", REGISTRAR, "--allowance", "1000", *owner, "--yes")
+    assert "1 of 2 signatures here" in refusal(node(*add, check=False))
+    carried = tmp_path / "add-registrar.json"
+    made = node(*add, "--safe-tx", str(carried))
+    assert "1 of 2 signatures" in made.stdout and "setRegistrar" in made.stdout
     listing = node("registrars", "list").stdout
     assert f"admin          {safe} (a Safe, 2 of 3: {', '.join(SAFE_OWNERS)})" in listing
     assert f"pauser         {GUARDIAN}" in listing and REGISTRAR not in listing
+    node("safe", "sign", str(carried), "--account", "TEST::8", "--yes")
+    node("safe", "execute", str(carried), "--account", "TEST::3", "--yes")
+    assert REGISTRAR in node("registrars", "list").stdout
     # The guardian pauses alone; the admin's key cannot, and the Safe is not the pauser.
     node("pause", "on", "--account", "TEST::5")
     refused = node("pause", "off", "--account", "TEST::5", check=False)

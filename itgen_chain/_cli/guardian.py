@@ -1,0 +1,46 @@
+"""The guardian: a key (or a low-threshold Safe) that may pause and nothing else. The admin
+names it and takes the role back, for example from a stolen guardian key that pauses again
+after every unpause.
+
+ape itgen guardian revoke 0xSTOLEN --safe charity --account owner1 --safe-tx revoke.json
+"""
+
+from __future__ import annotations
+
+import click
+from ape.cli import ConnectedProviderCommand, network_option
+
+from itgen_chain._cli.click_ext import admin_options, program_option, reports_errors, send_changes
+
+
+@click.group()
+def cli() -> None:
+    """Grant or revoke the pauser role (the admin)."""
+
+
+@cli.command(name="set", cls=ConnectedProviderCommand)
+@network_option()
+@click.argument("guardian")
+@admin_options
+@program_option
+@reports_errors
+def set_guardian(network, program, guardian, sending) -> None:
+    """Make GUARDIAN a pauser: it may pause all releases, nothing else."""
+    from itgen_chain.program import connect
+
+    conn = connect(program=program)
+    send_changes(conn, [conn.set_guardian(guardian)], sending)
+
+
+@cli.command(cls=ConnectedProviderCommand)
+@network_option()
+@click.argument("guardian")
+@admin_options
+@program_option
+@reports_errors
+def revoke(network, program, guardian, sending) -> None:
+    """Take the pauser role from GUARDIAN."""
+    from itgen_chain.program import connect
+
+    conn = connect(program=program)
+    send_changes(conn, [conn.revoke_guardian(guardian)], sending)
