@@ -1,18 +1,22 @@
-"""Settings of itgen-chain: the ``itgen:`` section of ``ape-config.yaml``, each field
+r"""Settings of itgen-chain: the ``itgen:`` section of ``ape-config.yaml``, each field
 overridable from the environment as ``ITGEN_<FIELD>`` (``ITGEN_BATCH_SIZE=50``).
 
     itgen:
       deployments_folder: deployments
       batch_size: 100
+      reference_patterns:          # per program, applied by attest and sign by default
+        main: 'ua-\d{4}-\d{5}'
 """
 
 from __future__ import annotations
 
 import os
+import re
 from functools import cache
 from pathlib import Path
 
 from ape.api import PluginConfig
+from pydantic import ValidationError, field_validator
 from pydantic_settings import SettingsConfigDict
 
 
@@ -46,6 +50,20 @@ class ItgenConfig(PluginConfig):
     for its rate limit (HTTP 429, -32005 "limit exceeded", -32029) or whose connection drops;
     every command, connecting included."""
 
+    reference_patterns: dict[str, str] = {}
+    """Per program name, a regular expression every normalised student_ref of its rosters
+    must match whole; `attest` and `sign` apply it unless --reference-pattern is given."""
+
+    @field_validator("reference_patterns")
+    @classmethod
+    def _compiles(cls, patterns: dict[str, str]) -> dict[str, str]:
+        for program, pattern in patterns.items():
+            try:
+                re.compile(pattern)
+            except re.error as error:
+                raise ValueError(f"reference_patterns.{program}: {error}") from None
+        return patterns
+
 
 @cache
 def settings() -> ItgenConfig:
@@ -58,6 +76,14 @@ def settings() -> ItgenConfig:
         section = {}
     values = {key: value for key, value in section.items() if key in ItgenConfig.model_fields}
     for name in ItgenConfig.model_fields:
-        if (env := os.environ.get(f"ITGEN_{name.upper()}")) is not None:
+        env = os.environ.get(f"ITGEN_{name.upper()}")
+        if env is not None and name != "reference_patterns":
             values[name] = env
-    return ItgenConfig.model_validate(values)
+    try:
+        return ItgenConfig.model_validate(values)
+    except ValidationError as error:
+        from itgen_chain.exceptions import ItgenError
+
+        problem = error.errors()[0]
+        where = ".".join(str(part) for part in problem["loc"])
+        raise ItgenError(f"the itgen: settings, {where}: {problem['msg']}") from None

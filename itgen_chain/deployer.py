@@ -9,6 +9,7 @@ from typing import Any
 
 from itgen_chain import compiled, records
 from itgen_chain.exceptions import DeploymentError
+from itgen_chain.roster import LATEST_RULE
 
 # Two steps, this far apart, to hand the admin role to another address (a stolen admin key
 # cannot take the role away at once; the admin can cancel the handover meanwhile).
@@ -87,6 +88,7 @@ def deploy(
         transaction=receipt.txn_hash,
         salt_id=records.salt_id(salt),
         program=program,
+        reference_rule=LATEST_RULE,
         compiler={"version": verify["compilerVersion"], "settings": verify["settings"]},
     )
     written = records.save(record)

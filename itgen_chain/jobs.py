@@ -17,7 +17,7 @@ from itgen_chain.exceptions import RosterError, RowError
 from itgen_chain.journal import Journal
 from itgen_chain.payouts import EscrowClient, Plan, guard_node
 from itgen_chain.program import connect
-from itgen_chain.roster import parse_roster
+from itgen_chain.roster import LATEST_RULE, ParsedRoster, parse_roster
 
 
 def _network_choice() -> str:
@@ -26,6 +26,23 @@ def _network_choice() -> str:
 
     provider = chain.provider
     return f"{provider.network.ecosystem.name}:{provider.network.name}:{provider.name}"
+
+
+def _parse(
+    path: Path, conn: Any, pattern: str | None, delimiter: str | None, program: str, echo: Echo
+) -> ParsedRoster:
+    """The roster under the program's reference rule and pattern (--reference-pattern, else
+    the program's `reference_patterns` entry in the itgen: config); ignored columns named."""
+    from itgen_chain.config import settings
+
+    pattern = pattern or settings().reference_patterns.get(program)
+    rule = getattr(conn.deployment, "reference_rule", LATEST_RULE)
+    parsed = parse_roster(
+        path, conn.deployment.salt, pattern=pattern, delimiter=delimiter, rule=rule
+    )
+    if parsed.ignored:
+        echo(f"{path}: column(s) {', '.join(parsed.ignored)} ignored (not roster columns)")
+    return parsed
 
 
 def _describe(plan: Plan, decimals: int, batch_size: int, echo: Echo) -> None:
@@ -129,10 +146,8 @@ def attest(
     """Validates ROSTER against the chain and pays it in batches as the registrar `account`."""
 
     def make_plan(conn: Any, client: EscrowClient) -> Plan:
-        rows, errors = parse_roster(
-            path, conn.deployment.salt, pattern=pattern, delimiter=delimiter
-        )
-        return client.plan(str(path), rows, account.address, errors=errors)
+        parsed = _parse(path, conn, pattern, delimiter, program, echo)
+        return client.plan(str(path), parsed.rows, account.address, errors=parsed.errors)
 
     return _run(
         "attest",
@@ -169,7 +184,8 @@ def sign(
     from ape import chain
 
     conn = connect(program=program)
-    rows, errors = parse_roster(path, conn.deployment.salt, pattern=pattern, delimiter=delimiter)
+    parsed = _parse(path, conn, pattern, delimiter, program, echo)
+    rows, errors = parsed.rows, parsed.errors
     client = EscrowClient(conn.escrow, conn.token, chain.provider, conn.decimals)
     # The checks a relayer will make; rows already paid are not signed.
     plan = client.plan(str(path), rows, account.address, errors=errors)

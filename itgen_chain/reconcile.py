@@ -21,7 +21,7 @@ def run_audit(
     from ape import chain
 
     from itgen_chain.program import connect
-    from itgen_chain.roster import read_roster
+    from itgen_chain.roster import LATEST_RULE, read_roster
     from itgen_chain.verification import compare
 
     conn = connect(escrow, program)
@@ -33,7 +33,8 @@ def run_audit(
     head_check = _head_check(conn, chain.provider, indexed)
     roster = None
     if roster_path is not None:
-        rows = read_roster(roster_path, conn.deployment.salt)
+        rule = getattr(conn.deployment, "reference_rule", LATEST_RULE)
+        rows = read_roster(roster_path, conn.deployment.salt, rule=rule)
         roster = [(r.row, r.attestation.student_id, int(r.attestation.milestone)) for r in rows]
     symbol = conn.token.symbol()
     books = report.build(

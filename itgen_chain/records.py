@@ -56,6 +56,9 @@ class Deployment:
     pauser: str = ""
     admin_delay: int = 0
     latest_program_end: int = 0
+    # The edition of the student reference rule its ids are made with (roster.py); records
+    # written before the second edition carry none and keep the first.
+    reference_rule: int = 1
 
     @property
     def salt(self) -> bytes:

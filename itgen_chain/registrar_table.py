@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from itgen_chain.exceptions import ItgenError, RosterError, RowError
+from itgen_chain.roster import header_columns
 
 COLUMNS = ("registrar", "allowance", "expiry", "action")
 
@@ -31,20 +32,26 @@ def changes_from_table(program: Any, path: Path) -> list[Any]:
     """The Program changes for each row, in order; raises RosterError naming each bad row."""
     try:
         with path.open(newline="", encoding="utf-8-sig") as handle:
-            rows = list(csv.DictReader(handle))
-            header = rows and list(rows[0]) or []
+            lines = list(csv.reader(handle))
     except (OSError, UnicodeDecodeError, csv.Error) as error:
         raise ItgenError(f"{path}: cannot read the table ({error})") from None
-    if not rows:
+    header, body = (lines[0], lines[1:]) if lines else ([], [])
+    if not any(any(cell.strip() for cell in line) for line in body):
         raise ItgenError(f"{path}: no rows (header: {', '.join(COLUMNS)})")
-    unknown = [name for name in header if name not in COLUMNS]
-    if "registrar" not in header or unknown:
+    # The roster's header rule: names as a person sees them, and a column named twice refused.
+    columns, unknown = header_columns(path, header, COLUMNS)
+    if "registrar" not in columns or unknown:
         raise ItgenError(
             f"{path}: the header must name registrar and may name allowance, expiry, action "
             f"(found: {', '.join(header)})"
         )
+    rows = [
+        (number, {name: (line[at] if at < len(line) else "") for name, at in columns.items()})
+        for number, line in enumerate(body, start=2)
+        if any(cell.strip() for cell in line)
+    ]
     changes, errors, seen = [], [], {}
-    for number, row in enumerate(rows, start=2):
+    for number, row in rows:
         registrar = (row.get("registrar") or "").strip()
         action = (row.get("action") or "set").strip().lower() or "set"
         try:

@@ -11,24 +11,41 @@ the header or given with ``--delimiter``; the file must be UTF-8 text (Excel: "C
 
 Rows whose every cell is empty (Excel's trailing ``,,,``) are ignored.
 
-``studentId = keccak256(programSalt ‖ normalised student_ref)``. The reference rule, so that
-one person is one id however the reference was typed:
+``studentId = keccak256(programSalt ‖ key(student_ref))``. The reference rule, so that one
+person is one id however the reference was typed. It has editions: ids depend on it, so a
+program keeps the edition it was deployed with (``reference_rule`` in its deployment record;
+records written before the second edition carry none and keep the first).
 
-1. NFKC normalisation and case folding, repeated until the text no longer changes
-   (``casefold`` after NFKC can leave pairs apart that a second round joins);
-2. default-ignorable code points removed (zero-width space and joiners, soft hyphen, word
-   joiner, byte-order mark, variation selectors);
-3. every dash (hyphen, en and em dash, minus sign, ...) becomes ``-`` and every apostrophe
-   (``'`` U+0027, ``’`` U+2019, ``ʼ`` U+02BC, ``‘``, ``ʹ``, ``′``, backtick, acute) becomes
-   ``'``;
-4. whitespace runs become one space, and the ends are trimmed.
+Second edition (programs deployed since 2026-11):
 
-A reference that mixes letters of two scripts (a Cyrillic ``А`` inside a Latin code), holds
-digits other than ASCII ``0-9``, or pairs digits with letters that all look Latin but are
-not (a code typed on a Cyrillic keyboard) is refused with its row number: it cannot be told
-apart from another student's reference by eye. Programs that issue codes can also require a
-pattern (``--reference-pattern``, a regular expression the normalised reference must match
-whole). No message ever quotes a reference.
+1. the numero sign ``№`` is kept as it is (NFKC would turn it into Latin ``No``, and
+   ``Олена №17`` would mix scripts);
+2. apostrophes of every form are dropped, not unified: ``'`` ``’`` ``ʼ`` ``‘`` ``‛`` ``‚``
+   ``"`` ``“`` ``”`` ``ʹ`` ``′`` backtick, acute and their full-width forms; Ukrainian
+   writes the apostrophe four common ways, and the name is the same without it;
+3. NFKC normalisation and case folding, repeated until the text no longer changes;
+4. combining marks left after NFKC are removed: a stress mark (``Мар'я́на``) or the dot of a
+   Turkish capital ``İ`` is not part of the name, while ``й`` and ``ї`` stay whole (NFKC
+   composes them); dotless ``ı`` folds to ``i`` (``Yılmaz`` is ``YILMAZ``);
+5. every Default_Ignorable code point is removed, from the Unicode property itself (not only
+   format characters): zero-width and joiners, soft hyphen, variation selectors
+   (U+E0100...), Khmer U+17B4, the unassigned U+2065, Hangul fillers;
+6. every dash becomes ``-``; whitespace runs become one space, the ends are trimmed;
+7. the key that is hashed folds letters that look Latin to Latin (``АВ-12`` typed on a
+   Cyrillic keyboard is ``AB-12``): references that look the same are one student.
+
+Refused, with the row number and never the reference: letters of two scripts (a Cyrillic
+``А`` inside a Latin code), digits other than ASCII ``0-9``, and symbols that show as blank
+or not at all (U+2800 Braille blank, private-use and unassigned code points, controls).
+All-Cyrillic codes (``К-17``, ``АВ-12``) and ``№`` are accepted.
+
+First edition (earlier programs): NFKC and case folding repeated, format characters and a
+short list of other ignorables removed, dashes and eleven apostrophes unified to ``-`` and
+``'``, whitespace collapsed; a code whose Cyrillic letters all look Latin is refused.
+
+Programs that issue codes can also require a pattern: ``--reference-pattern``, or
+``reference_pattern`` for the program in the ``itgen:`` config (a regular expression the
+normalised reference must match whole). No message ever quotes a reference.
 """
 
 from __future__ import annotations
@@ -40,6 +57,7 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
+import regex
 from eth_utils import is_address, is_checksum_address, keccak, to_checksum_address
 
 from itgen_chain.attestations import Attestation, Milestone
@@ -50,6 +68,9 @@ DELIMITERS = {",": "comma", ";": "semicolon", "\t": "tab"}
 ZERO_ADDRESS = "0x" + "00" * 20
 MAX_COURSE_ID = 2**256 - 1
 
+LATEST_RULE = 2
+
+# --- First edition (kept unchanged: ids of programs deployed with it depend on it). ---
 APOSTROPHES = "'\u2019\u02bc\u2018\u02b9\u2032\u0060\u00b4\uff07\u02bb\u055a"
 # Dash punctuation is found by category (Pd); these dash-like signs are not in it.
 OTHER_DASHES = "\u2212\u2043\ufe63\uff0d\u02d7"
@@ -59,6 +80,18 @@ OTHER_IGNORABLES = set("\u034f\u115f\u1160\u3164\uffa0") | {
 }
 # Cyrillic and Greek letters that look like Latin ones, after case folding.
 LATIN_LOOKALIKES = set("авекмнорстухіјѕԁаԛԝеһ") | set("αβεικμνορτυχ")
+
+# --- Second edition. ---
+# Every apostrophe and quotation mark a name can be typed with, dropped.
+APOSTROPHES_2 = APOSTROPHES + '"\u201b\u201a\u201c\u201d\u201e\u201f\u2033\u02c8\u02bd\ua78c\uff02'
+NUMERO, NUMERO_HELD = "\u2116", "\x00"
+IGNORABLE = regex.compile(r"\p{Default_Ignorable_Code_Point}")
+# Symbols that show as nothing without being spaces or ignorable.
+BLANKS = {"\u2800", "\ufffc", "\U0001d159"}
+# What each letter that looks Latin (after case folding) becomes in the hashed key.
+TO_LATIN = str.maketrans("авекмнорстухіјѕԁԛԝһαβεικμνορτυχ", "abekmhopctyxijsdqwhabeikmvoptux")
+SCRIPTS = ("Latin", "Cyrillic", "Greek", "Armenian", "Georgian", "Hebrew", "Arabic", "Han")
+SCRIPT_PATTERNS = {name: regex.compile(rf"\p{{Script={name}}}") for name in SCRIPTS}
 
 
 def _is_ignorable(char: str) -> bool:
@@ -73,16 +106,57 @@ def _unify(char: str) -> str:
     return char
 
 
-def normalise_reference(reference: str) -> str:
-    """The canonical form of a student reference (the rule in this module's docstring)."""
-    text = reference
+def _fold(text: str) -> str:
+    """NFKC and case folding, repeated until the text no longer changes."""
     while True:
         folded = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", text).casefold())
         if folded == text:
-            break
+            return text
         text = folded
-    text = "".join(_unify(char) for char in text if not _is_ignorable(char))
+
+
+def _normalise_1(reference: str) -> str:
+    text = "".join(_unify(char) for char in _fold(reference) if not _is_ignorable(char))
     return re.sub(r"\s+", " ", text).strip()
+
+
+def _normalise_2(reference: str) -> str:
+    text = reference
+    while True:  # each step can make work for another; the result is a fixed point
+        step = text.replace(NUMERO, NUMERO_HELD)
+        step = "".join(char for char in step if char not in APOSTROPHES_2)
+        step = _fold(step)
+        step = "".join(
+            char
+            for char in step
+            if unicodedata.category(char) not in ("Mn", "Me") and char not in APOSTROPHES_2
+        )
+        step = IGNORABLE.sub("", step).replace("\u0131", "i")
+        step = "".join(
+            "-" if unicodedata.category(char) == "Pd" or char in OTHER_DASHES else char
+            for char in step
+        )
+        step = re.sub(r"\s+", " ", step).strip().replace(NUMERO_HELD, NUMERO)
+        if step == text:
+            return text
+        text = step
+
+
+def normalise_reference(reference: str, rule: int = LATEST_RULE) -> str:
+    """The canonical form of a student reference under edition `rule` (this module's
+    docstring); what a reference pattern is matched against."""
+    if rule == 1:
+        return _normalise_1(reference)
+    if rule == 2:
+        return _normalise_2(reference)
+    raise ValueError(f"unknown reference rule edition {rule}")
+
+
+def reference_key(reference: str, rule: int = LATEST_RULE) -> str:
+    """What is hashed into the student id: the canonical form, and under the second
+    edition with letters that look Latin folded to Latin."""
+    normalised = normalise_reference(reference, rule)
+    return normalised if rule == 1 else normalised.translate(TO_LATIN)
 
 
 def _script(char: str) -> str:
@@ -90,17 +164,29 @@ def _script(char: str) -> str:
     return unicodedata.name(char, "UNKNOWN").split(" ")[0]
 
 
-def reference_problem(normalised: str) -> str | None:
+def _script_2(char: str) -> str:
+    """The script of a letter, from the Unicode Script property."""
+    for name, pattern in SCRIPT_PATTERNS.items():
+        if pattern.match(char):
+            return name.upper()
+    return _script(char)
+
+
+def reference_problem(normalised: str, rule: int = LATEST_RULE) -> str | None:
     """Why a normalised reference is ambiguous, in words that do not quote it; or None."""
+    for position, char in enumerate(normalised, start=1):
+        if rule >= 2 and (char in BLANKS or unicodedata.category(char) in ("Co", "Cn", "Cc", "Cs")):
+            return f"character {position} shows as blank or not at all"
     letters = [char for char in normalised if char.isalpha()]
-    scripts = sorted({_script(char) for char in letters})
+    scripts = sorted({(_script if rule == 1 else _script_2)(char) for char in letters})
     if len(scripts) > 1:
         return f"mixes {' and '.join(s.title() for s in scripts)} letters (a look-alike?)"
     for position, char in enumerate(normalised, start=1):
         if unicodedata.category(char) == "Nd" and not "0" <= char <= "9":
             return f"character {position} is a digit other than ASCII 0-9"
     if (
-        letters
+        rule == 1
+        and letters
         and scripts[0] != "LATIN"
         and any(char.isdigit() for char in normalised)
         and all(char in LATIN_LOOKALIKES for char in letters)
@@ -111,9 +197,9 @@ def reference_problem(normalised: str) -> str | None:
     return None
 
 
-def student_id(salt: bytes, reference: str) -> bytes:
-    """``keccak256(salt ‖ normalised reference)``: 32 bytes, no personal data."""
-    return keccak(salt + normalise_reference(reference).encode("utf-8"))
+def student_id(salt: bytes, reference: str, rule: int = LATEST_RULE) -> bytes:
+    """``keccak256(salt ‖ key(reference))``: 32 bytes, no personal data."""
+    return keccak(salt + reference_key(reference, rule).encode("utf-8"))
 
 
 @dataclass(frozen=True)
@@ -140,21 +226,79 @@ def parse_payee(text: str, row: int) -> str:
     return to_checksum_address(value)
 
 
+def column_name(name: str) -> str:
+    """A header cell as the column it names: what a person sees, whatever the case, the
+    surrounding spaces or the invisible characters."""
+    return IGNORABLE.sub("", unicodedata.normalize("NFKC", name)).strip().casefold()
+
+
+def header_columns(path: Path, names: list[str], known: tuple[str, ...]) -> tuple[dict, list]:
+    """Each known column's position in the header, and the header cells naming no known
+    column. Two cells that name one column are refused: a hidden or far-right ``Payee ``
+    must never decide over the ``payee`` a person sees."""
+    positions: dict[str, list[int]] = {}
+    for position, name in enumerate(names, start=1):
+        positions.setdefault(column_name(name), []).append(position)
+    twice = [
+        RowError(
+            1,
+            "header",
+            f"column {name} appears {len(at)} times (columns "
+            f"{', '.join(map(str, at))}): delete all but one",
+        )
+        for name, at in positions.items()
+        if name in known and len(at) > 1
+    ]
+    if twice:
+        raise RosterError(str(path), twice)
+    unknown = [name.strip() for name in names if name.strip() and column_name(name) not in known]
+    return {name: at[0] - 1 for name, at in positions.items() if name in known}, unknown
+
+
+@dataclass
+class ParsedRoster:
+    """The valid rows, the errors of the others and the header cells that were ignored."""
+
+    rows: list[RosterRow]
+    errors: list[RowError]
+    ignored: list[str]
+
+
 def read_roster(
-    path: Path, salt: bytes, *, pattern: str | None = None, delimiter: str | None = None
+    path: Path,
+    salt: bytes,
+    *,
+    pattern: str | None = None,
+    delimiter: str | None = None,
+    rule: int = LATEST_RULE,
 ) -> list[RosterRow]:
     """Reads and checks every row; raises RosterError naming every bad row at once."""
-    rows, errors = parse_roster(path, salt, pattern=pattern, delimiter=delimiter)
-    if errors:
-        raise RosterError(str(path), errors)
-    return rows
+    parsed = parse_roster(path, salt, pattern=pattern, delimiter=delimiter, rule=rule)
+    if parsed.errors:
+        raise RosterError(str(path), parsed.errors)
+    return parsed.rows
 
 
 def _text(path: Path) -> str:
-    """The file as text; a file that is not UTF-8 text is refused with what it seems to be."""
+    """The file as text: UTF-8, or UTF-16 with its byte-order mark (Excel's "Unicode Text");
+    anything else is refused with what it seems to be."""
     data = Path(path).read_bytes()
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError:
+            raise RosterError(
+                str(path), [RowError(1, "file", "UTF-16 text with a broken character")]
+            ) from None
     if b"\x00" in data[:4096]:
-        raise RosterError(str(path), [RowError(1, "file", "not a text file (it holds NUL bytes)")])
+        sample = data[:4096]
+        utf16 = sample[1::2].count(0) > len(sample) // 4 or sample[0::2].count(0) > len(sample) // 4
+        reason = (
+            'UTF-16 text without a byte-order mark: save it as "CSV UTF-8" and run again'
+            if utf16
+            else "not a text file (it holds NUL bytes)"
+        )
+        raise RosterError(str(path), [RowError(1, "file", reason)])
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
@@ -174,7 +318,7 @@ def _text(path: Path) -> str:
 def _delimiter(path: Path, header: str) -> str:
     """The delimiter that splits the header into the expected columns."""
     for delimiter in DELIMITERS:
-        names = {name.strip().lower() for name in header.split(delimiter)}
+        names = {column_name(name) for name in header.split(delimiter)}
         if set(COLUMNS) <= names:
             return delimiter
     raise RosterError(
@@ -191,16 +335,22 @@ def _delimiter(path: Path, header: str) -> str:
 
 
 def parse_roster(
-    path: Path, salt: bytes, *, pattern: str | None = None, delimiter: str | None = None
-) -> tuple[list[RosterRow], list[RowError]]:
+    path: Path,
+    salt: bytes,
+    *,
+    pattern: str | None = None,
+    delimiter: str | None = None,
+    rule: int = LATEST_RULE,
+) -> ParsedRoster:
     """The valid rows and the errors of the others, so that checks against the chain can
     add theirs and every bad row is reported at once. A file that cannot be read as a
-    roster (not text, no header) is raised at once."""
+    roster (not text, no header, a column named twice) is raised at once."""
     text = _text(path)
     header = text.splitlines()[0] if text else ""
     delimiter = delimiter or _delimiter(path, header)
-    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
-    columns = {(name or "").strip().lower(): name for name in reader.fieldnames or []}
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    names = next(reader, [])
+    columns, ignored = header_columns(path, names, COLUMNS)
     missing = [column for column in COLUMNS if column not in columns]
     if missing:
         raise RosterError(
@@ -212,24 +362,31 @@ def parse_roster(
     seen: dict[tuple[bytes, Milestone], int] = {}
     for record in reader:
         number = reader.line_num
-        cells = [value for value in record.values() if isinstance(value, str)]
-        if not any(cell.strip() for cell in cells):
+        if not any(cell.strip() for cell in record):
             continue  # a blank row, or Excel's trailing ,,,
-        values = {column: (record.get(columns[column]) or "").strip() for column in COLUMNS}
+        values = {
+            column: (record[at] if at < len(record) else "").strip()
+            for column, at in columns.items()
+        }
         try:
-            rows.append(_parse_row(number, values, salt, seen, compiled))
+            rows.append(_parse_row(number, values, salt, seen, compiled, rule))
         except RowError as error:
             errors.append(error)
-    return rows, errors
+    return ParsedRoster(rows, errors, ignored)
 
 
 def _parse_row(
-    number: int, values: dict[str, str], salt: bytes, seen: dict, pattern: re.Pattern | None
+    number: int,
+    values: dict[str, str],
+    salt: bytes,
+    seen: dict,
+    pattern: re.Pattern | None,
+    rule: int,
 ) -> RosterRow:
-    reference = normalise_reference(values["student_ref"])
+    reference = normalise_reference(values["student_ref"], rule)
     if not reference:
         raise RowError(number, "student_ref", "empty")
-    if problem := reference_problem(reference):
+    if problem := reference_problem(reference, rule):
         raise RowError(number, "student_ref", problem)
     if pattern is not None and not pattern.fullmatch(reference):
         raise RowError(number, "student_ref", "does not match the program's reference pattern")
@@ -241,7 +398,7 @@ def _parse_row(
         milestone = Milestone.parse(values["milestone"])
     except KeyError:
         raise RowError(number, "milestone", "neither registration nor completion") from None
-    sid = keccak(salt + reference.encode("utf-8"))
+    sid = keccak(salt + (reference if rule == 1 else reference.translate(TO_LATIN)).encode())
     if (sid, milestone) in seen:
         raise RowError(
             number,

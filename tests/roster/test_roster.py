@@ -6,7 +6,13 @@ from __future__ import annotations
 import pytest
 
 from itgen_chain.exceptions import RosterError
-from itgen_chain.roster import normalise_reference, parse_roster, read_roster
+from itgen_chain.roster import (
+    normalise_reference,
+    parse_roster,
+    read_roster,
+    reference_key,
+    student_id,
+)
 
 SALT = b"program salt"
 WALLET = "0x8ba1f109551bD432803012645Ac136ddd64DBA72"
@@ -55,7 +61,6 @@ def errors_of(path, **options):
     ("reference", "reason"),
     [
         ("U\u0410-2025-00017", "mixes Cyrillic and Latin letters"),  # Cyrillic А in a code
-        ("\u0410\u0412-2025", "all look Latin"),  # a code typed on a Cyrillic keyboard
         ("UA-\u0662\u0660\u0662\u0665", "digit other than ASCII"),  # Arabic-Indic digits
     ],
 )
@@ -137,5 +142,87 @@ def test_swapped_columns_never_print_the_reference(tmp_path):
         name="swapped.csv",
     )
     for each in (path, path2):
-        _, errors = parse_roster(each, SALT)
+        errors = parse_roster(each, SALT).errors
         assert errors and all("secret" not in str(e).lower() for e in errors)
+
+
+# The second edition: each spelling one person was seen typed two ways with.
+SAME_PERSON_2 = [
+    ("Yılmaz", "YILMAZ"),  # Turkish dotless i
+    ("İlker", "ilker"),  # Turkish dotted capital I
+    ("Мар'я́на", "Мар'яна"),  # a stress mark
+    ("Мар\u201bяна", "Мар'яна"),  # U+201B
+    ("Мар\u201aяна", "Мар'яна"),  # U+201A
+    ('Мар"яна', "Мар'яна"),  # the double quote, a common slip
+    ("Мар\u00b4яна", "Мар'яна"),  # the acute accent (NFKC makes it a space and a mark)
+    ("Марʼяна", "Маряна"),  # an apostrophe dropped, not unified
+    ("UA-17\u2800", "UA-17"),  # U+2800 is refused, see below; here the ignorables:
+    ("UA-17\U000e0100", "UA-17"),  # a variation selector supplement
+    ("UA-17\u17b4", "UA-17"),  # Khmer vowel inherent Aq
+    ("UA-17\u2065", "UA-17"),  # an unassigned default-ignorable
+    ("\u0410\u0412-12", "AB-12"),  # a code typed on a Cyrillic keyboard is the Latin code
+]
+
+
+@pytest.mark.parametrize(("one", "other"), SAME_PERSON_2[:8] + SAME_PERSON_2[9:])
+def test_second_edition_one_person_is_one_id(one, other):
+    assert student_id(SALT, one) == student_id(SALT, other)
+    assert reference_key(reference_key(one)) == reference_key(one)
+
+
+@pytest.mark.parametrize("reference", ["Олена №17", "К-17", "АВ-12", "Марʼяна Коваль", "ʼА-1"])
+def test_second_edition_accepts_common_ukrainian_references(tmp_path, reference):
+    path = write(tmp_path, f"{HEADER}\n{reference},{WALLET},1,registration\n")
+    assert len(read_roster(path, SALT)) == 1
+
+
+def test_the_numero_sign_is_kept_not_made_latin():
+    assert normalise_reference("Олена №17") == "олена №17"
+
+
+@pytest.mark.parametrize("blank", ["\u2800", "\ue000", "\U0001d159"])
+def test_second_edition_refuses_blank_symbols(tmp_path, blank):
+    path = write(tmp_path, f"{HEADER}\nUA-17{blank},{WALLET},1,registration\n")
+    assert "shows as blank or not at all" in str(errors_of(path))
+
+
+def test_the_first_edition_is_kept_for_programs_deployed_with_it(tmp_path):
+    # Ids already paid under the first edition must not change: a program keeps its rule.
+    assert normalise_reference("Мар\u2019яна", rule=1) == "мар'яна"
+    assert student_id(SALT, "Мар'яна", rule=1) != student_id(SALT, "Мар'яна", rule=2)
+    path = write(tmp_path, f"{HEADER}\n\u0410\u0412-2025,{WALLET},1,registration\n")
+    with pytest.raises(RosterError, match="all look Latin"):
+        read_roster(path, SALT, rule=1)
+    assert len(read_roster(path, SALT, rule=2)) == 1
+
+
+@pytest.mark.parametrize(
+    ("header", "column"),
+    [
+        ("student_ref,payee,course,milestone,Payee ", "payee"),  # far right, trailing space
+        ("student_ref,PAYEE,course,milestone,payee\u200b", "payee"),  # a zero-width space
+        ("student_ref,payee,course,milestone,Course", "course"),
+        ("Milestone,student_ref,payee,course,milestone", "milestone"),
+    ],
+)
+def test_a_column_named_twice_is_refused(tmp_path, header, column):
+    path = write(tmp_path, f"{header}\nUA-1,{WALLET},1,registration,{WALLET}\n")
+    error = errors_of(path)
+    assert [(e.row, e.field) for e in error.errors] == [(1, "header")]
+    assert f"column {column} appears 2 times" in str(error)
+
+
+def test_unknown_columns_are_listed(tmp_path):
+    path = write(tmp_path, f"{HEADER},name,Email\nUA-1,{WALLET},1,registration,x,y\n")
+    parsed = parse_roster(path, SALT)
+    assert parsed.ignored == ["name", "Email"] and len(parsed.rows) == 1
+
+
+def test_a_utf16_roster_with_its_mark_is_read(tmp_path):
+    text = f"{HEADER}\nМар'яна,{WALLET},1,registration\n".replace(",", "\t")
+    assert len(read_roster(write(tmp_path, text, encoding="utf-16"), SALT)) == 1
+
+
+def test_a_utf16_roster_without_its_mark_is_named_as_such(tmp_path):
+    path = write(tmp_path, f"{HEADER}\nUA-1,{WALLET},1,registration\n", encoding="utf-16-le")
+    assert "UTF-16 text without a byte-order mark" in str(errors_of(path))
