@@ -206,8 +206,12 @@ class Indexer:
         self.db = Store(database)
         self._meta_default("escrow", self.escrow)
         self._meta_default("token", self.token)
-        for one, its_token in token_of.items():
-            self._meta_default(f"token_of:{one}", its_token)
+        with self.db.transaction():  # each program's escrow and its token, as rows
+            for one, its_token in token_of.items():
+                self.db.execute(
+                    "INSERT INTO programs VALUES (?, ?) ON CONFLICT (escrow) DO NOTHING",
+                    (one, its_token),
+                )
         self.start_block = start_block
         self._meta_default("checkpoint", str(start_block - 1))
         if self.meta("escrow") != self.escrow:
@@ -281,6 +285,12 @@ class Indexer:
 
         self.check_reorg()
         head, self.finality = self.target()
+        with self.db.transaction():  # what the books count up to, for the audit to say
+            self.db.execute(
+                "INSERT INTO meta VALUES ('finality', ?) "
+                "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                (self.finality,),
+            )
         first = self.checkpoint + 1
         total = max(head - first + 1, 0)
         planner = RangePlanner(

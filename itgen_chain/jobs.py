@@ -12,8 +12,9 @@ from typing import Any
 from itgen_chain import signed_file
 from itgen_chain.amounts import format_tokens
 from itgen_chain.attestations import SignedAttestation, signable
+from itgen_chain.claims import ClaimJumped
 from itgen_chain.console import Confirm, Echo, Progress, ask, no_progress, quiet
-from itgen_chain.exceptions import RosterError, RowError
+from itgen_chain.exceptions import ItgenError, RosterError, RowError
 from itgen_chain.journal import Journal
 from itgen_chain.payouts import EscrowClient, Plan, guard_node
 from itgen_chain.program import connect
@@ -43,6 +44,22 @@ def _parse(
     if parsed.ignored:
         echo(f"{path}: column(s) {', '.join(parsed.ignored)} ignored (not roster columns)")
     return parsed
+
+
+def _client(conn: Any) -> EscrowClient:
+    from ape import chain
+
+    return EscrowClient(
+        conn.escrow, conn.token, chain.provider, conn.decimals, conn.deployment.block
+    )
+
+
+def _report_claim_jumps(plan: Plan, echo: Echo) -> None:
+    """Lists every claim-jump (claims.py) and fails the command after the run's own work."""
+    for jump in plan.claim_jumps:
+        echo(jump.line())
+    if plan.claim_jumps:
+        raise ClaimJumped(plan.claim_jumps)
 
 
 def _describe(plan: Plan, decimals: int, batch_size: int, echo: Echo) -> None:
@@ -96,7 +113,7 @@ def _run(
     @guard_node(resume)
     def run() -> Plan:
         conn = connect(program=program)
-        client = EscrowClient(conn.escrow, conn.token, chain.provider, conn.decimals)
+        client = _client(conn)
         journal = Journal.for_run(
             chain.chain_id, conn.escrow.address, account.address, conn.deployment.salt_id
         )
@@ -124,6 +141,7 @@ def _run(
                     f"{len(plan.skipped_on_chain)} skipped by the escrow, paid meanwhile by "
                     f"another transaction: row(s) {rows}"
                 )
+        _report_claim_jumps(plan, echo)
         return plan
 
     return run()
@@ -186,13 +204,23 @@ def sign(
     conn = connect(program=program)
     parsed = _parse(path, conn, pattern, delimiter, program, echo)
     rows, errors = parsed.rows, parsed.errors
-    client = EscrowClient(conn.escrow, conn.token, chain.provider, conn.decimals)
+    client = _client(conn)
     # The checks a relayer will make; rows already paid are not signed.
     plan = client.plan(str(path), rows, account.address, errors=errors)
     if plan.skipped:
         echo(f"{len(plan.skipped)} row(s) already paid, not signed")
     unpaid = {item.row for item in plan.to_send}
     rows = [row for row in rows if row.row in unpaid]
+    if not rows:
+        for jump in plan.claim_jumps:
+            echo(jump.line())
+        if plan.claim_jumps:
+            raise ClaimJumped(plan.claim_jumps)
+        raise ItgenError(
+            f"{path}: nothing to sign ("
+            + ("every row is already paid" if plan.skipped else "the roster has no rows")
+            + "); no file written"
+        )
     epoch = conn.escrow.registrar(account.address).epoch
     deadline = chain.pending_timestamp + valid_days * 86_400
     entries: list[tuple[int, SignedAttestation]] = []
@@ -220,6 +248,7 @@ def sign(
     content = signed_file.document(entries, account.address, chain.chain_id, conn.escrow.address)
     out.write_text(json.dumps(content, indent=1) + "\n")
     echo(f"signed {len(entries)} attestation(s) valid until {deadline}; wrote {out}")
+    _report_claim_jumps(plan, echo)
     return len(entries)
 
 

@@ -12,8 +12,10 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from itgen_chain import claims
 from itgen_chain.amounts import format_time, format_tokens
 from itgen_chain.attestations import Attestation, Milestone, SignedAttestation
+from itgen_chain.claims import ClaimJump
 from itgen_chain.exceptions import ItgenError, NodeUnavailable, RosterError, RowError
 from itgen_chain.indexer import escrow_abi
 from itgen_chain.journal import Journal
@@ -37,6 +39,7 @@ class Item:
     attestation: Attestation
     amount: int
     signed: SignedAttestation | None = None
+    registrar: str = ""
 
     def as_call_argument(self) -> tuple:
         return self.signed.as_tuple() if self.signed else self.attestation.as_tuple()
@@ -49,6 +52,8 @@ class Plan:
     # Rows the chain skipped when their batch was mined: paid meanwhile by another transaction
     # (another registrar, or someone who submitted a copied signature first).
     skipped_on_chain: list[int] = field(default_factory=list)
+    # Rows found paid that the chain shows paid to another payee, course or registrar.
+    claim_jumps: list[ClaimJump] = field(default_factory=list)
 
     @property
     def total(self) -> int:
@@ -70,8 +75,11 @@ def batched_calls(web3: Any, calls: Sequence[Any]) -> list[Any]:
 
 
 class EscrowClient:
-    def __init__(self, escrow: Any, token: Any, provider: Any, decimals: int = 18) -> None:
+    def __init__(
+        self, escrow: Any, token: Any, provider: Any, decimals: int = 18, start_block: int = 0
+    ) -> None:
         self.escrow = escrow
+        self.start_block = start_block
         self.token = token
         self.provider = provider
         self.decimals = decimals
@@ -97,8 +105,10 @@ class EscrowClient:
         forbidden = {self.escrow.address.lower(), self.token.address.lower()}
         plan = Plan()
         spend: dict[str, int] = {}
+        found_paid = []
         for row, is_paid in zip(rows, paid, strict=True):
             att = row.attestation
+            registrar = registrars if isinstance(registrars, str) else registrars(row.row)
             registration, completion, active = courses[att.course_id]
             amount = registration if att.milestone == Milestone.REGISTRATION else completion
             if att.payee.lower() in forbidden:
@@ -119,10 +129,12 @@ class EscrowClient:
                 )
             elif is_paid:
                 plan.skipped.append(row.row)
+                found_paid.append((row.row, att, registrar))
             else:
-                registrar = registrars if isinstance(registrars, str) else registrars(row.row)
                 spend[registrar] = spend.get(registrar, 0) + amount
-                plan.to_send.append(Item(row.row, att, amount, (signed or {}).get(row.row)))
+                plan.to_send.append(
+                    Item(row.row, att, amount, (signed or {}).get(row.row), registrar)
+                )
         errors.extend(self._check_registrars(spend))
         balance = self.token.balanceOf(self.escrow)
         if plan.total > balance:
@@ -136,7 +148,20 @@ class EscrowClient:
             )
         if errors:
             raise RosterError(path, sorted(errors, key=lambda e: e.row))
+        plan.claim_jumps = self.claim_jumps(found_paid)
         return plan
+
+    def claim_jumps(self, rows: Sequence[tuple[int, Attestation, str]]) -> list[ClaimJump]:
+        """The rows (number, attestation, registrar) found paid whose release event shows
+        another payee, course or registrar (claims.py)."""
+        from itgen_chain.indexer import rpc
+
+        if not rows:
+            return []
+        head = self.web3.eth.block_number
+        ids = [attestation.student_id for _, attestation, _ in rows]
+        paid = claims.releases(rpc(self.provider), self.escrow.address, ids, self.start_block, head)
+        return claims.compare(rows, paid)
 
     def _courses(self, ids: set[int]) -> dict[int, tuple[int, int, bool]]:
         ordered = sorted(ids)
@@ -258,7 +283,11 @@ class EscrowClient:
                     f"transaction {tx_hash} failed or was not mined; run again to resume"
                 )
             journal.append(event="settled", hash=tx_hash, status="mined")
-            plan.skipped_on_chain.extend(batch[i].row for i in self.skipped_indices(receipt))
+            skipped = [batch[i] for i in self.skipped_indices(receipt)]
+            plan.skipped_on_chain.extend(item.row for item in skipped)
+            plan.claim_jumps += self.claim_jumps(
+                [(item.row, item.attestation, item.registrar or sender.address) for item in skipped]
+            )
             hashes.append(tx_hash)
             progress(len(batch))
         return hashes

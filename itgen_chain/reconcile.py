@@ -7,7 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from itgen_chain import report
+from itgen_chain import claims, report
 
 
 def run_audit(
@@ -35,7 +35,10 @@ def run_audit(
     if roster_path is not None:
         rule = getattr(conn.deployment, "reference_rule", LATEST_RULE)
         rows = read_roster(roster_path, conn.deployment.salt, rule=rule)
-        roster = [(r.row, r.attestation.student_id, int(r.attestation.milestone)) for r in rows]
+        roster = [
+            (r.row, r.attestation.student_id, int(r.attestation.milestone), r.attestation.payee)
+            for r in rows
+        ]
     symbol = conn.token.symbol()
     books = report.build(
         db, None, conn.decimals, chain.chain_id, symbol, roster, head_check, escrow=address
@@ -80,23 +83,43 @@ def _head_check(conn: Any, provider: Any, indexed: int) -> dict[str, int]:
             net += sign * sum(
                 int(log["data"], 16) for log in logs if log["topics"][1] != log["topics"][2]
             )
-    return {"block": head, "balance": balance, "net_since": net}
+    # The payouts mined after the indexed block: the books do not count them yet.
+    newer = (
+        claims.logs(
+            request,
+            {"address": conn.escrow.address, "topics": [claims.RELEASED_TOPIC]},
+            indexed + 1,
+            head,
+        )
+        if head > indexed
+        else []
+    )
+    return {"block": head, "balance": balance, "net_since": net, "payouts_since": len(newer)}
 
 
 def charity_summary(reports: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    """The whole charity's books: every program's totals added up (same token decimals),
-    and reconciled when every program is."""
-    totals: dict[str, int] = {}
-    decimals = next(iter(reports.values()))["decimals"]
+    """The whole charity's books: every program's totals added up per token (programs on
+    different tokens are never summed together), reconciled when every program is."""
+    by_token: dict[str, dict[str, Any]] = {}
     for books in reports.values():
+        entry = by_token.setdefault(
+            books["token"],
+            {"symbol": books["token_symbol"], "decimals": books["decimals"], "sums": {}},
+        )
         for key, value in books["totals"].items():
-            totals[key] = totals.get(key, 0) + int(value["base_units"])
+            entry["sums"][key] = entry["sums"].get(key, 0) + int(value["base_units"])
     return {
         "programs": {
-            name: {"escrow": b["escrow"], "reconciled": b["reconciled"]}
+            name: {"escrow": b["escrow"], "token": b["token"], "reconciled": b["reconciled"]}
             for name, b in reports.items()
         },
         "reconciled": all(b["reconciled"] for b in reports.values()),
-        "totals": {key: report.money(value, decimals) for key, value in totals.items()},
-        "decimals": decimals,
+        "totals_by_token": {
+            token: {
+                "symbol": entry["symbol"],
+                "decimals": entry["decimals"],
+                "totals": {k: report.money(v, entry["decimals"]) for k, v in entry["sums"].items()},
+            }
+            for token, entry in by_token.items()
+        },
     }

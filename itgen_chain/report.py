@@ -43,11 +43,13 @@ def load_events(
 ) -> tuple[list[Event], dict[str, str]]:
     """The index's events of one escrow in order, and the index's meta with ``escrow`` and
     ``token`` of that escrow (SQLite file or PostgreSQL URL). An index of several programs
-    needs `escrow`: its own events and the token's transfers into and out of it."""
+    needs `escrow`: its own events and its own token's transfers into and out of it; another
+    token sent to it is no part of its books."""
     from itgen_chain.store import Store
 
     db = Store(database)
     meta = dict(db.all("SELECT key, value FROM meta"))
+    token_of = dict(db.all("SELECT escrow, token FROM programs"))
     rows = db.all(
         "SELECT e.block_number, e.log_index, e.tx_hash, e.event, e.args, b.timestamp, "
         "e.contract FROM events e LEFT JOIN blocks b ON b.number = e.block_number "
@@ -64,19 +66,33 @@ def load_events(
     escrow = escrow.lower()
     if escrow not in escrows:
         raise ItgenError(f"{database} does not index escrow {escrow}: run `ape itgen index`")
+    token = _token_of(escrow, token_of, meta)
     events = []
     for r in rows:
         args = json.loads(r[4])
         if r[6] == escrow or (
-            r[3] == "Transfer" and escrow in (args["from"].lower(), args["to"].lower())
+            r[3] == "Transfer"
+            and r[6] == token
+            and escrow in (args["from"].lower(), args["to"].lower())
         ):
             events.append(Event(r[0], r[1], r[2], r[3], args, r[5]))
+    return events, {**meta, "escrow": escrow, "token": token}
+
+
+def _token_of(escrow: str, token_of: dict[str, str], meta: dict[str, str]) -> str:
+    """The escrow's own token: its row in ``programs``; an index made before that table
+    holds ``token_of:<escrow>`` in its meta, or one escrow and one token."""
+    if escrow in token_of:
+        return token_of[escrow]
+    if f"token_of:{escrow}" in meta:
+        return meta[f"token_of:{escrow}"]
     tokens = meta["token"].split(",")
-    return events, {
-        **meta,
-        "escrow": escrow,
-        "token": tokens[min(escrows.index(escrow), len(tokens) - 1)],
-    }
+    if len(tokens) == 1:
+        return tokens[0]
+    raise ItgenError(
+        f"the index does not say which token escrow {escrow} holds: index it again into a "
+        "new database (`ape itgen index --db NEW`)"
+    )
 
 
 def money(base_units: int, decimals: int) -> dict[str, str]:
@@ -94,7 +110,7 @@ def build(
     decimals: int,
     chain_id: int,
     symbol: str = "USDT",
-    roster: list[tuple[int, bytes, int]] | None = None,
+    roster: list[tuple] | None = None,
     head_check: dict[str, int] | None = None,
     escrow: str | None = None,
 ) -> dict[str, Any]:
@@ -232,6 +248,7 @@ def build(
         "token": to_checksum_address(meta["token"]),
         "chain_id": chain_id,
         "indexed_to_block": int(meta["checkpoint"]),
+        "indexed_to": meta.get("finality", ""),
         "token_symbol": symbol,
         "decimals": decimals,
         "totals": {
@@ -259,8 +276,10 @@ def build(
     }
     if checked is not None:
         report["balance_check"] = checked
+    if head_check is not None:
+        report["payouts_after_indexed_block"] = head_check.get("payouts_since", 0)
     if roster is not None:
-        report["roster"] = cross_check(roster, paid_keys)
+        report["roster"] = cross_check(roster, paid_keys, payouts)
     return report
 
 
@@ -273,16 +292,33 @@ def _amount_fields(amount: int, decimals: int) -> dict[str, str]:
 
 
 def cross_check(
-    roster: list[tuple[int, bytes, int]], paid: dict[tuple[str, str], int]
+    roster: list[tuple], paid: dict[tuple[str, str], int], payouts: list[dict[str, Any]] = ()
 ) -> dict[str, Any]:
-    """Roster rows (row, studentId, milestone) against payouts."""
-    on_roster = {("0x" + sid.hex(), MILESTONES[str(m)]): row for row, sid, m in roster}
+    """Roster rows (row, studentId, milestone[, payee]) against payouts: rows not paid,
+    payouts of no row, payouts twice, and rows paid to another wallet than the row names
+    (a claim-jump: claims.py)."""
+    on_roster = {("0x" + r[1].hex(), MILESTONES[str(r[2])]): r for r in roster}
+    paid_to = {(p["studentId"], p["milestone"]): p for p in payouts}
+    another = []
+    for key, (row, *rest) in sorted(on_roster.items(), key=lambda item: item[1][0]):
+        payout = paid_to.get(key)
+        if payout and len(rest) > 2 and payout["payee"].lower() != rest[2].lower():
+            another.append(
+                {
+                    "row": row,
+                    "roster_payee": rest[2],
+                    "paid_to": payout["payee"],
+                    "registrar": payout["registrar"],
+                    "tx_hash": payout["tx_hash"],
+                }
+            )
     return {
-        "attested_not_paid": sorted(row for key, row in on_roster.items() if key not in paid),
+        "attested_not_paid": sorted(r[0] for key, r in on_roster.items() if key not in paid),
         "paid_not_on_roster": [
             {"studentId": s, "milestone": m} for (s, m) in paid if (s, m) not in on_roster
         ],
         "paid_twice": [{"studentId": s, "milestone": m} for (s, m), n in paid.items() if n > 1],
+        "paid_to_another_payee": another,
     }
 
 
@@ -325,6 +361,15 @@ def summary(report: dict[str, Any]) -> list[str]:
         return format_tokens(int(value["base_units"]), d)
 
     echo("")
+    counted = f"these books count events up to block {report['indexed_to_block']}"
+    if report.get("indexed_to"):
+        counted += f" ({report['indexed_to']})"
+    echo(counted)
+    if newer := report.get("payouts_after_indexed_block"):
+        echo(
+            f"  {newer} payout(s) were mined after it: not in these books yet (the balance "
+            "check below includes them); index again to count them"
+        )
     echo(f"{'books':<46}{report['token_symbol']:>18}")
     for label, key in (
         ("funded", "funded"),
@@ -346,6 +391,16 @@ def summary(report: dict[str, Any]) -> list[str]:
         echo(
             f"  {registrar:<44}{row['count']:>8}{amount(row['released']):>18}{amount(row['allowance']):>18}"
         )
+    if (roster := report.get("roster")) is not None:
+        echo(
+            f"roster: {len(roster['attested_not_paid'])} row(s) not paid, "
+            f"{len(roster['paid_not_on_roster'])} payout(s) of no row"
+        )
+        for jump in roster["paid_to_another_payee"]:
+            echo(
+                f"  row {jump['row']}: PAID TO ANOTHER WALLET {jump['paid_to']}, by registrar "
+                f"{jump['registrar']} in transaction {jump['tx_hash']}"
+            )
     echo(f"{'per course':<46}{'payouts':>8}{'released':>18}")
     for course, row in report["per_course"].items():
         echo(f"  {'course ' + course:<44}{row['count']:>8}{amount(row['released']):>18}")

@@ -30,6 +30,7 @@ CREATE TABLE IF NOT EXISTS events (
     args TEXT NOT NULL,
     PRIMARY KEY (block_number, log_index)
 );
+CREATE TABLE IF NOT EXISTS programs (escrow TEXT PRIMARY KEY, token TEXT NOT NULL);
 """
 
 

@@ -91,9 +91,11 @@ def cli(
         out.mkdir(parents=True, exist_ok=True)
         (out / "charity.json").write_text(json.dumps(summary, indent=1) + "\n")
         click.echo(f"\n== the charity: {len(reports)} program(s)")
-        for key, value in summary["totals"].items():
-            amount = format_tokens(int(value["base_units"]), summary["decimals"])
-            click.echo(f"  {key:<24}{amount:>20}")
+        for token, books in summary["totals_by_token"].items():
+            click.echo(f"  {books['symbol']} ({token})")
+            for key, value in books["totals"].items():
+                amount = format_tokens(int(value["base_units"]), books["decimals"])
+                click.echo(f"    {key:<22}{amount:>20}")
         click.echo(f"reconciled: {summary['reconciled']} ({out / 'charity.json'})")
     if said := retries_said():
         click.echo(said)

@@ -234,6 +234,18 @@ def test_audit_cross_checks_a_roster(index_db, program, chain, project, tmp_path
     assert report["roster"]["attested_not_paid"] == [99]
     assert len(report["roster"]["paid_not_on_roster"]) == 12 - 4
     assert report["roster"]["paid_twice"] == []
+    assert report["roster"]["paid_to_another_payee"] == []
+
+
+def test_audit_roster_names_a_row_paid_to_another_wallet(index_db, program, chain, project):
+    record, escrow, token, registrar, *_ = program
+    make_indexer(program, chain, project, index_db).run()
+    thief = "0x" + "7e" * 20
+    roster = [(2, student(0).student_id, 0, student(0).payee), (3, student(1).student_id, 0, thief)]
+    report = audit_report.build(index_db, None, 18, chain.chain_id, roster=roster)
+    [jump] = report["roster"]["paid_to_another_payee"]
+    assert jump["row"] == 3 and jump["paid_to"] == student(1).payee
+    assert any("row 3: PAID TO ANOTHER WALLET" in line for line in audit_report.summary(report))
 
 
 def test_audit_files_and_indexer_reject_another_escrow(index_db, program, chain, project, tmp_path):
@@ -348,11 +360,16 @@ def test_audit_reads_the_balance_at_the_head_not_at_the_indexed_block(
         return make_request(self, method, parameters)
 
     monkeypatch.setattr(type(chain.provider), "make_request", recording)
-    report, _ = run_audit(db, tmp_path / "audit", echo=lambda *_: None)
+    said = []
+    report, _ = run_audit(db, tmp_path / "audit", echo=said.append)
     check = report["balance_check"]
     assert check["block"] == chain.blocks.height and check["match"] is True
     assert report["reconciled"] is True and seen and historical == []
     assert report["indexed_to_block"] == indexer.checkpoint < check["block"]
+    # The summary says where its books stop and that four newer payouts are not in them.
+    assert report["payouts_after_indexed_block"] == 4
+    assert f"count events up to block {indexer.checkpoint} ({indexer.finality})" in said[1]
+    assert said[2].strip().startswith("4 payout(s) were mined after it")
 
 
 def test_indexing_follows_the_nodes_finalized_block_when_asked(
@@ -420,3 +437,42 @@ def test_many_programs_in_one_pass_give_each_its_own_books(
             assert shared[key] == single[key], key
     with pytest.raises(ItgenError, match="indexes 2 escrows: name one"):
         audit_report.build(index_db, None, 18, chain.chain_id)
+
+
+def test_programs_on_two_tokens_book_only_their_own_token(
+    index_db, program, chain, project, tmp_path
+):
+    """Two programs on two tokens in one index, and the second token also sent to the first
+    escrow: each escrow's books count only its own token (the pairing once came from a
+    sorted list's positions, and any token's transfer in was booked)."""
+    from itgen_chain.deployer import Terms, deploy
+    from itgen_chain.indexer import for_deployment
+
+    record, escrow, token, registrar, admin, donor = program
+    other_token = project.BscUsdLike.deploy(sender=admin)
+    end = chain.pending_timestamp + 30 * DAY
+    second = deploy(
+        admin, Terms(other_token.address, donor.address, admin.address, end), True, "second"
+    )
+    other = project.ScholarshipEscrow.at(second.escrow)
+    other_token.mint(donor, 10_000 * UNIT, sender=donor)
+    other_token.approve(other, 900 * UNIT, sender=donor)
+    other.fund(900 * UNIT, sender=donor)
+    other_token.transfer(escrow, 7 * UNIT, sender=donor)  # the wrong token, to the first escrow
+    other.setCourse(1, 300 * UNIT, 0, True, sender=admin)
+    other.setRegistrar(registrar, 900 * UNIT, end, sender=admin)
+    other.attestBatch([student(n).as_tuple() for n in range(2)], sender=registrar)
+    abi = escrow_abi(project.ScholarshipEscrow.contract_type)
+    for_deployment([record, second], chain.provider, abi, index_db).run()
+    for deployment, its_token in ((record, token), (second, other_token)):
+        books = audit_report.build(
+            index_db,
+            its_token.balanceOf(deployment.escrow),
+            18,
+            chain.chain_id,
+            escrow=deployment.escrow,
+        )
+        assert books["token"] == its_token.address
+        assert books["reconciled"] is True, books["differences"]
+    first = audit_report.build(index_db, None, 18, chain.chain_id, escrow=record.escrow)
+    assert first["totals"]["direct_transfers_in"]["tokens"] == "123"  # not 130

@@ -628,8 +628,9 @@ def test_two_programs_live_side_by_side_on_one_network(node, tmp_path):
     node("audit", "--all-programs", "--db", db, "--out", str(out), plugin=True)
     charity = json.loads((out / "charity.json").read_text())
     assert charity["reconciled"] is True and set(charity["programs"]) == {"main", "spring-2027"}
-    assert charity["totals"]["released"]["tokens"] == "550"  # 450 (main) + 100 (spring)
-    assert charity["totals"]["funded"]["tokens"] == "51000"
+    totals = charity["totals_by_token"][main["token"]]["totals"]  # one token: one sum
+    assert totals["released"]["tokens"] == "550"  # 450 (main) + 100 (spring)
+    assert totals["funded"]["tokens"] == "51000"
     spring_books = json.loads((out / "spring-2027" / "audit.json").read_text())
     assert spring_books["escrow"] == record["escrow"]
     assert spring_books["totals"]["released"]["tokens"] == "100"

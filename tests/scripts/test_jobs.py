@@ -375,3 +375,97 @@ def test_a_keystore_registrar_confirms_once_and_sees_no_warning_per_row(
         assert "Using cached key" not in said.out + said.err
     finally:
         keystore.keyfile_path.unlink()
+
+
+def _rogue_pays_first(escrow, record, rogue, reference, wallet_to):
+    """A rogue (or stolen) registrar key pays a student of an honest roster to its own wallet."""
+    from itgen_chain.attestations import Attestation, Milestone
+    from itgen_chain.roster import student_id
+
+    sid = student_id(record.salt, reference, rule=record.reference_rule)
+    att = Attestation(sid, wallet_to, 1, Milestone.REGISTRATION)
+    return escrow.attestBatch([att.as_tuple()], sender=rogue)
+
+
+@pytest.fixture
+def rogue(program, accounts, chain):
+    escrow, _, _, _ = program
+    admin, rogue = accounts[0], accounts[5]
+    escrow.setRegistrar(rogue, 5_000 * UNIT, escrow.programEnd(), sender=admin)
+    return rogue
+
+
+def test_a_claim_jump_before_the_run_is_listed_and_fails_the_run(program, rogue, tmp_path):
+    from itgen_chain.claims import ClaimJumped
+
+    escrow, token, registrar, record = program
+    rows = [[f"student-{n}", wallet(n), "1", "registration"] for n in range(3)]
+    path = write_roster(tmp_path / "r.csv", rows)
+    stolen = _rogue_pays_first(escrow, record, rogue, "Student-1", rogue.address)
+    said = []
+    with pytest.raises(ClaimJumped) as caught:
+        jobs.attest(path, registrar, batch_size=3, dry_run=False, yes=True, echo=said.append)
+    # The honest rows are paid; the jumped one is named with who paid and where.
+    assert token.balanceOf(wallet(0)) == token.balanceOf(wallet(2)) == 450 * UNIT
+    assert token.balanceOf(wallet(1)) == 0
+    line = next(line for line in said if "PAID TO ANOTHER WALLET" in line)
+    assert line.startswith("row 3:") and rogue.address in line and stolen.txn_hash in line
+    assert "row(s) 3" in str(caught.value)
+    # A rerun and a dry run say it again, and fail again.
+    for dry_run in (True, False):
+        with pytest.raises(ClaimJumped):
+            jobs.attest(path, registrar, batch_size=3, dry_run=dry_run, yes=True)
+
+
+def test_a_claim_jump_while_the_batch_waits_is_listed(program, rogue, tmp_path):
+    from itgen_chain.claims import ClaimJumped
+
+    escrow, token, registrar, record = program
+    path = write_roster(
+        tmp_path / "r.csv",
+        [["a", wallet(1), "1", "registration"], ["b", wallet(2), "1", "registration"]],
+    )
+
+    def confirm(question):  # the rogue lands between the plan and the batch
+        _rogue_pays_first(escrow, record, rogue, "b", rogue.address)
+        return True
+
+    said = []
+    with pytest.raises(ClaimJumped):
+        jobs.attest(
+            path,
+            registrar,
+            batch_size=5,
+            dry_run=False,
+            yes=False,
+            confirm=confirm,
+            echo=said.append,
+        )
+    assert any("skipped by the escrow" in line for line in said)
+    assert any(line.startswith("row 3: PAID TO ANOTHER WALLET") for line in said)
+    assert token.balanceOf(wallet(1)) == 450 * UNIT
+
+
+def test_the_same_payment_by_the_same_registrar_is_no_claim_jump(program, tmp_path):
+    escrow, token, registrar, record = program
+    path = write_roster(tmp_path / "r.csv", [["a", wallet(1), "1", "registration"]])
+    jobs.attest(path, registrar, batch_size=3, dry_run=False, yes=True)
+    again = jobs.attest(path, registrar, batch_size=3, dry_run=False, yes=True)
+    assert again.skipped == [2] and again.claim_jumps == []
+
+
+def test_sign_lists_a_claim_jump_and_refuses_an_empty_file(program, rogue, tmp_path):
+    from itgen_chain.claims import ClaimJumped
+    from itgen_chain.exceptions import ItgenError
+
+    escrow, token, registrar, record = program
+    path = write_roster(tmp_path / "r.csv", [["a", wallet(1), "1", "registration"]])
+    _rogue_pays_first(escrow, record, rogue, "a", rogue.address)
+    out = tmp_path / "signed.json"
+    with pytest.raises(ClaimJumped):
+        jobs.sign(path, registrar, out, valid_days=3, yes=True)
+    assert not out.exists()
+    empty = write_roster(tmp_path / "empty.csv", [])
+    with pytest.raises(ItgenError, match="nothing to sign"):
+        jobs.sign(empty, registrar, out, valid_days=3, yes=True)
+    assert not out.exists()
