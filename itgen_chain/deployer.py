@@ -92,5 +92,13 @@ def deploy(
         compiler={"version": verify["compilerVersion"], "settings": verify["settings"]},
     )
     written = records.save(record)
+    # The salt file a registrar is handed carries what it needs without this record.
+    records.save_salt(
+        network.ecosystem.name,
+        network.name,
+        salt,
+        program,
+        {"escrow": escrow.address, "block": record.block, "reference_rule": LATEST_RULE},
+    )
     written.with_suffix(".standard-input.json").write_text(json.dumps(verify, indent=1) + "\n")
     return record

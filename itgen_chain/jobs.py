@@ -101,18 +101,22 @@ def _run(
     confirm: Confirm | None,
     progress: Progress,
     program: str = "main",
+    escrow: str | None = None,
+    salt_file: Path | None = None,
 ) -> Plan:
     """What attest and relay share: settle an interrupted run, plan from the chain, describe,
     then a dry run or, once confirmed, the batches; a lost node names the resuming command."""
     from ape import chain
 
-    resume = f"ape run {command} {path} --network {_network_choice()} --account {account.alias}"
+    resume = f"ape itgen {command} {path} --network {_network_choice()} --account {account.alias}"
     if program != "main":
         resume += f" --program {program}"
+    if escrow:
+        resume += f" --escrow {escrow}" + (f" --salt-file {salt_file}" if salt_file else "")
 
     @guard_node(resume)
     def run() -> Plan:
-        conn = connect(program=program)
+        conn = connect(escrow, program, salt_file=salt_file)
         client = _client(conn)
         journal = Journal.for_run(
             chain.chain_id, conn.escrow.address, account.address, conn.deployment.salt_id
@@ -160,6 +164,8 @@ def attest(
     pattern: str | None = None,
     delimiter: str | None = None,
     program: str = "main",
+    escrow: str | None = None,
+    salt_file: Path | None = None,
 ) -> Plan:
     """Validates ROSTER against the chain and pays it in batches as the registrar `account`."""
 
@@ -180,6 +186,8 @@ def attest(
         confirm=confirm,
         progress=progress,
         program=program,
+        escrow=escrow,
+        salt_file=salt_file,
     )
 
 
@@ -196,12 +204,14 @@ def sign(
     pattern: str | None = None,
     delimiter: str | None = None,
     program: str = "main",
+    escrow: str | None = None,
+    salt_file: Path | None = None,
 ) -> int:
     """Signs every unpaid row of ROSTER (EIP-712) with the registrar's key into a file to hand
     over; rows already paid are left out and counted."""
     from ape import chain
 
-    conn = connect(program=program)
+    conn = connect(escrow, program, salt_file=salt_file)
     parsed = _parse(path, conn, pattern, delimiter, program, echo)
     rows, errors = parsed.rows, parsed.errors
     client = _client(conn)
@@ -263,6 +273,8 @@ def relay(
     confirm: Confirm | None = None,
     progress: Progress = no_progress,
     program: str = "main",
+    escrow: str | None = None,
+    salt_file: Path | None = None,
 ) -> Plan:
     """Submits a signed file from any funded account, after checking every signature."""
 
@@ -313,4 +325,6 @@ def relay(
         confirm=confirm,
         progress=progress,
         program=program,
+        escrow=escrow,
+        salt_file=salt_file,
     )

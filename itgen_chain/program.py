@@ -5,7 +5,8 @@ applies the changes; nothing here sends on its own except `apply`."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any
 
 from itgen_chain.amounts import format_time, format_tokens, to_base_units
@@ -286,7 +287,8 @@ def _first_line(error: BaseException) -> str:
 @dataclass(frozen=True)
 class Discovered:
     """What the chain itself tells of an escrow with no deployment record: enough to index,
-    audit and verify it (an outside auditor's view). It has no program salt."""
+    audit and verify it (an outside auditor's view), and with the program salt file a
+    registrar is handed, enough to attest and sign."""
 
     escrow: str
     token: str
@@ -294,15 +296,38 @@ class Discovered:
     block: int
     chain_id: int
     salt_id: str = ""
+    salt_file: Path | None = None
+    reference_rule: int = 1
 
     @property
     def salt(self) -> bytes:
         from itgen_chain.exceptions import DeploymentError
+        from itgen_chain.records import read_salt_file
 
-        raise DeploymentError(
-            f"{self.escrow} has no deployment record here, so no program salt: a roster "
-            "cross-check needs the program's record and salt"
-        )
+        if self.salt_file is None:
+            raise DeploymentError(
+                f"{self.escrow} has no deployment record here, so no program salt: give the "
+                "salt file the program admin handed you with --salt-file"
+            )
+        return read_salt_file(self.salt_file).salt
+
+
+def with_salt_file(found: Discovered, path: Path) -> Discovered:
+    """The escrow with its program salt file: its salt id, reference rule and (unless the
+    chain already told) its deployment block; a file of another escrow is refused."""
+    from itgen_chain.exceptions import DeploymentError
+    from itgen_chain.records import read_salt_file, salt_id
+
+    facts = read_salt_file(path)
+    if facts.escrow and facts.escrow.lower() != found.escrow.lower():
+        raise DeploymentError(f"{path} is the salt of escrow {facts.escrow}, not {found.escrow}")
+    return replace(
+        found,
+        salt_id=salt_id(facts.salt),
+        salt_file=path,
+        reference_rule=facts.reference_rule,
+        block=found.block or facts.block,
+    )
 
 
 def discover(escrow: str, find_block: bool = True) -> Discovered:
@@ -330,16 +355,26 @@ def discover(escrow: str, find_block: bool = True) -> Discovered:
     return Discovered(escrow, token, donor, block, chain.chain_id)
 
 
-def connect(escrow: str | None = None, program: str = "main", find_block: bool = True) -> Program:
+def connect(
+    escrow: str | None = None,
+    program: str = "main",
+    find_block: bool = True,
+    salt_file: Path | None = None,
+) -> Program:
     """The recorded `program` of the connected network, or with `escrow` any
     ScholarshipEscrow by address alone (token, donor and, unless `find_block` is False,
-    the deployment block from the chain)."""
+    the deployment block from the chain; the program salt from `salt_file`)."""
     from ape import chain
 
     from itgen_chain import compiled, records
 
     provider = chain.provider
-    deployment = discover(escrow, find_block) if escrow else records.current(provider, program)
+    if escrow:
+        known_block = salt_file is not None and records.read_salt_file(salt_file).block > 0
+        found = discover(escrow, find_block and not known_block)
+        deployment = with_salt_file(found, salt_file) if salt_file else found
+    else:
+        deployment = records.current(provider, program)
     # The package's own compiled escrow, and the real token through the ERC-20 interface.
     contract = chain.contracts.instance_at(deployment.escrow, contract_type=compiled.escrow_type())
     token = chain.contracts.instance_at(deployment.token, contract_type=compiled.erc20_type())

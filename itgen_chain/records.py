@@ -69,12 +69,41 @@ class Deployment:
                 f"the program salt {path} is missing: ask the program admin for it "
                 f"(salt id {self.salt_id}) and save it there"
             )
-        salt = bytes.fromhex(path.read_text().strip().removeprefix("0x"))
+        salt = read_salt_file(path).salt
         if salt_id(salt) != self.salt_id:
             raise DeploymentError(
                 f"{path} holds another program's salt (expected salt id {self.salt_id})"
             )
         return salt
+
+
+@dataclass(frozen=True)
+class SaltFile:
+    """A program salt file, as the admin hands it to a registrar: the salt on its first line,
+    then what a registrar needs without the deployment record (``escrow=``, ``block=`` and
+    ``reference_rule=`` lines; files written before these lines hold the salt alone)."""
+
+    salt: bytes
+    escrow: str = ""
+    block: int = 0
+    reference_rule: int = 1
+
+
+def read_salt_file(path: Path) -> SaltFile:
+    lines = [line.strip() for line in Path(path).read_text().splitlines() if line.strip()]
+    try:
+        salt = bytes.fromhex(lines[0].removeprefix("0x"))
+        facts = dict(line.split("=", 1) for line in lines[1:])
+        return SaltFile(
+            salt,
+            facts.get("escrow", ""),
+            int(facts.get("block", 0)),
+            int(facts.get("reference_rule", 1)),
+        )
+    except (IndexError, ValueError):
+        raise DeploymentError(
+            f"{path} is not a program salt file (a 0x line of hex, then key=value lines)"
+        ) from None
 
 
 def salt_id(salt: bytes) -> str:
@@ -91,12 +120,19 @@ def salt_path(ecosystem: str, network: str, program: str = DEFAULT_PROGRAM) -> P
     return root / f"{ecosystem}-{network}{_suffix(program)}.salt"
 
 
-def save_salt(ecosystem: str, network: str, salt: bytes, program: str = DEFAULT_PROGRAM) -> Path:
+def save_salt(
+    ecosystem: str,
+    network: str,
+    salt: bytes,
+    program: str = DEFAULT_PROGRAM,
+    facts: dict[str, Any] | None = None,
+) -> Path:
     path = salt_path(ecosystem, network, program)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.touch(mode=0o600)
     path.chmod(0o600)
-    path.write_text("0x" + salt.hex() + "\n")
+    extra = "".join(f"{key}={value}\n" for key, value in (facts or {}).items())
+    path.write_text("0x" + salt.hex() + "\n" + extra)
     return path
 
 
@@ -151,6 +187,6 @@ def current(provider: Any, program: str = DEFAULT_PROGRAM) -> Deployment:
     if not provider.get_code(deployment.escrow):
         raise DeploymentError(
             f"no contract at {deployment.escrow} on {network.ecosystem.name}:{network.name} "
-            "(a local chain restarted?): run `ape run deploy` again"
+            "(a local chain restarted?): run `ape itgen deploy` again"
         )
     return deployment

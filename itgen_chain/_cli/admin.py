@@ -8,9 +8,10 @@ ape itgen admin accept --account new-admin          ape itgen admin show
 from __future__ import annotations
 
 import click
-from ape.cli import ConnectedProviderCommand, network_option
+from ape.cli import network_option
 
 from itgen_chain._cli.click_ext import (
+    ItgenCommand,
     admin_options,
     program_option,
     reports_errors,
@@ -23,7 +24,7 @@ def cli() -> None:
     """Hand the admin role over, in two steps with a delay."""
 
 
-@cli.command(cls=ConnectedProviderCommand)
+@cli.command(cls=ItgenCommand)
 @network_option()
 @click.argument("new_admin")
 @admin_options
@@ -38,7 +39,7 @@ def begin(network, program, new_admin, sending) -> None:
     send_changes(conn, [change], sending)
 
 
-@cli.command(cls=ConnectedProviderCommand)
+@cli.command(cls=ItgenCommand)
 @network_option()
 @admin_options
 @program_option
@@ -54,7 +55,7 @@ def accept(network, program, sending) -> None:
     send_changes(conn, [change], sending)
 
 
-@cli.command(cls=ConnectedProviderCommand)
+@cli.command(cls=ItgenCommand)
 @network_option()
 @admin_options
 @program_option
@@ -68,7 +69,7 @@ def cancel(network, program, sending) -> None:
     send_changes(conn, [change], sending)
 
 
-@cli.command(cls=ConnectedProviderCommand)
+@cli.command(cls=ItgenCommand)
 @network_option()
 @program_option
 @reports_errors

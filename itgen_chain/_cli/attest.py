@@ -1,6 +1,6 @@
 """Attest a roster CSV as a registrar: validate every row, then pay in batches.
 
-    ape run attest roster.csv --network bsc:testnet:node --account registrar-1
+    ape itgen attest roster.csv --network bsc:testnet:node --account registrar-1
 
 Safe to run again: rows already paid are skipped, and a run that was killed is resumed
 from its journal first, so nobody is paid twice.
@@ -11,21 +11,24 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-from ape.cli import ConnectedProviderCommand, account_option, network_option
+from ape.cli import account_option, network_option
 
 from itgen_chain._cli.click_ext import (
+    ItgenCommand,
     batch_size_option,
     console,
     delimiter_option,
     dry_run_option,
     program_option,
     reference_pattern_option,
+    registrar_escrow_option,
     reports_errors,
+    salt_file_option,
     yes_option,
 )
 
 
-@click.command(cls=ConnectedProviderCommand)
+@click.command(cls=ItgenCommand)
 @network_option()
 @account_option()
 @click.argument("roster", type=click.Path(exists=True, dir_okay=False, path_type=Path))
@@ -35,10 +38,14 @@ from itgen_chain._cli.click_ext import (
 @reference_pattern_option
 @delimiter_option
 @program_option
+@registrar_escrow_option
+@salt_file_option
 @reports_errors
 def cli(
     network,
     program,
+    escrow: str | None,
+    salt_file: Path | None,
     account,
     roster: Path,
     batch_size: int,
@@ -59,5 +66,7 @@ def cli(
         pattern=reference_pattern,
         delimiter=delimiter,
         program=program,
+        escrow=escrow,
+        salt_file=salt_file,
         **console(),
     )

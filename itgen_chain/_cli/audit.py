@@ -1,6 +1,6 @@
 """Reconcile the books from the index and write audit.json, payouts.csv and audit.html.
 
-ape run audit --network bsc:mainnet:node --out out/audit [--roster roster.csv]
+ape itgen audit --network bsc:mainnet:node --out out/audit [--roster roster.csv]
 """
 
 from __future__ import annotations
@@ -8,10 +8,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-from ape.cli import ConnectedProviderCommand, network_option
+from ape.cli import network_option
 
 from itgen_chain._cli.click_ext import (
     DatabaseParam,
+    ItgenCommand,
     escrow_option,
     program_option,
     reports_errors,
@@ -21,7 +22,7 @@ from itgen_chain._cli.click_ext import (
 from itgen_chain.config import settings
 
 
-@click.command(cls=ConnectedProviderCommand)
+@click.command(cls=ItgenCommand)
 @network_option()
 @click.option(
     "--db",

@@ -13,12 +13,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-from ape.cli import ConnectedProviderCommand, network_option
+from ape.cli import network_option
 
-from itgen_chain._cli.click_ext import admin_options, program_option, reports_errors
+from itgen_chain._cli.click_ext import ItgenCommand, admin_options, program_option, reports_errors
 
 
-@click.command(cls=ConnectedProviderCommand)
+@click.command(cls=ItgenCommand)
 @network_option()
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--check", is_flag=True, help="Decode, check and simulate only: sign nothing.")

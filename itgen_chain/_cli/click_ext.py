@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+from ape.cli import ConnectedProviderCommand
 
 from itgen_chain.amounts import to_base_units
 from itgen_chain.exceptions import AmountError
@@ -42,6 +43,18 @@ escrow_option = click.option(
     "--escrow",
     help="Any ScholarshipEscrow by address, with no deployment record (an outside auditor). "
     "Default: the recorded program of --network.",
+)
+
+# A registrar's way to a program without the admin's deployment record.
+registrar_escrow_option = click.option(
+    "--escrow",
+    help="The escrow by address, with no deployment record here (token, decimals and state "
+    "are read from the chain). Default: the recorded program of --network.",
+)
+salt_file_option = click.option(
+    "--salt-file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="With --escrow: the program salt file the admin handed you.",
 )
 
 
@@ -181,6 +194,67 @@ def describe_cost(gas: int, transactions: int = 1) -> str:
         f"{transactions} transaction(s), about {gas:,} gas at {price / 1e9:.2f} gwei = "
         f"{gas * price / 1e18:.6f} {symbol}"
     )
+
+
+# The node of each BNB Chain network, from the environment, as README documents: the same
+# outside the repository (an installed wheel, no ape-config.yaml) as inside it.
+ENDPOINT_VARIABLES = {
+    ("bsc", "testnet"): "BSC_TESTNET_RPC_URL",
+    ("bsc", "mainnet"): "BSC_MAINNET_RPC_URL",
+}
+
+
+def use_documented_endpoint(provider: Any) -> None:
+    """Points ape's `node` provider of bsc:testnet or bsc:mainnet at the URL in its
+    variable when no URI is configured for it; with neither, refuses in one line instead of
+    letting ape try public endpoints for minutes."""
+    import os
+
+    from itgen_chain.exceptions import ItgenError
+
+    network = provider.network
+    variable = ENDPOINT_VARIABLES.get((network.ecosystem.name, network.name))
+    if variable is None or provider.name != "node":
+        return
+    try:
+        configured = provider._configured_rpc
+    except Exception:  # an unresolved ${VARIABLE} in ape-config.yaml: not a URI
+        configured = None
+    if configured:
+        return
+    url = os.environ.get(variable, "").strip()
+    if not url:
+        raise ItgenError(
+            f"{network.ecosystem.name}:{network.name}:node needs your node's address: "
+            f"export {variable}=https://... (your provider's URL) and run again"
+        )
+    provider.provider_settings["uri"] = url
+
+
+class ItgenCommand(ConnectedProviderCommand):
+    """ape's ConnectedProviderCommand, with what each itgen command needs as it runs: the
+    documented endpoint of BNB Chain's networks, and our errors raised while connecting
+    shown as one line."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        from ape.api import ProviderAPI
+
+        from itgen_chain.exceptions import ItgenError
+
+        try:
+            from ape.cli.options import NETWORK_META_KEY
+
+            for provider in (
+                (ctx.meta.get(NETWORK_META_KEY) or {}).get("provider"),
+                (ctx.obj or {}).get("provider") if isinstance(ctx.obj, dict) else None,
+                ctx.params.get("network"),
+            ):
+                if isinstance(provider, ProviderAPI):
+                    use_documented_endpoint(provider)
+                    break
+            return super().invoke(ctx)
+        except ItgenError as error:
+            raise click.ClickException(str(error)) from error
 
 
 def reports_errors(command: Callable[..., Any]) -> Callable[..., Any]:

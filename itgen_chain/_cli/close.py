@@ -6,9 +6,10 @@ ape itgen close --account admin
 from __future__ import annotations
 
 import click
-from ape.cli import ConnectedProviderCommand, network_option
+from ape.cli import network_option
 
 from itgen_chain._cli.click_ext import (
+    ItgenCommand,
     admin_options,
     program_option,
     reports_errors,
@@ -16,7 +17,7 @@ from itgen_chain._cli.click_ext import (
 )
 
 
-@click.command(cls=ConnectedProviderCommand)
+@click.command(cls=ItgenCommand)
 @network_option()
 @admin_options
 @program_option

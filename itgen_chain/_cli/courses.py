@@ -1,14 +1,15 @@
 """Manage courses: add or update amounts, deactivate, list. Amounts as people say them.
 
-ape run courses set 1 --registration 450 --completion 50 --account admin
+ape itgen courses set 1 --registration 450 --completion 50 --account admin
 """
 
 from __future__ import annotations
 
 import click
-from ape.cli import ConnectedProviderCommand, network_option
+from ape.cli import network_option
 
 from itgen_chain._cli.click_ext import (
+    ItgenCommand,
     admin_options,
     parse_amount,
     program_option,
@@ -22,7 +23,7 @@ def cli() -> None:
     """Courses of the escrow."""
 
 
-@cli.command(name="set", cls=ConnectedProviderCommand)
+@cli.command(name="set", cls=ItgenCommand)
 @network_option()
 @click.argument("course", type=click.IntRange(0, 2**256 - 1))
 @click.option("--registration", callback=parse_amount, required=True)
@@ -43,7 +44,7 @@ cli.add_command(set_course, name="add")
 cli.add_command(set_course, name="update")
 
 
-@cli.command(cls=ConnectedProviderCommand)
+@cli.command(cls=ItgenCommand)
 @network_option()
 @click.argument("course", type=click.IntRange(0, 2**256 - 1))
 @admin_options
@@ -58,7 +59,7 @@ def deactivate(network, program, course, sending) -> None:
     send_changes(conn, [change], sending)
 
 
-@cli.command(name="list", cls=ConnectedProviderCommand)
+@cli.command(name="list", cls=ItgenCommand)
 @network_option()
 @program_option
 @reports_errors

@@ -1,6 +1,6 @@
 """Deploy the escrow and record it for every other command.
 
-    ape run deploy --token 0x55d3...7955 --donor 0x... --admin 0xSafe... --pauser 0xGuardian... \
+    ape itgen deploy --token 0x55d3...7955 --donor 0x... --admin 0xSafe... --pauser 0xGuardian... \
         --program-end 2027-08-31 --latest-program-end 2027-12-31 \
         --network bsc:mainnet:node --account deployer
 
@@ -10,9 +10,10 @@ On a local chain, --token may be left out: a BSC-USD-like test token is deployed
 from __future__ import annotations
 
 import click
-from ape.cli import ConnectedProviderCommand, account_option, network_option
+from ape.cli import account_option, network_option
 
 from itgen_chain._cli.click_ext import (
+    ItgenCommand,
     confirm_or_stop,
     describe_cost,
     dry_run_option,
@@ -24,7 +25,7 @@ from itgen_chain._cli.click_ext import (
 from itgen_chain.amounts import format_time
 
 
-@click.command(cls=ConnectedProviderCommand)
+@click.command(cls=ItgenCommand)
 @network_option()
 @account_option()
 @click.option("--token", help="The scholarship token's address (BSC-USD on BNB Chain).")

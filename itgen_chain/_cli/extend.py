@@ -6,9 +6,10 @@ ape itgen extend 2027-11-30 --account owner1 --safe charity
 from __future__ import annotations
 
 import click
-from ape.cli import ConnectedProviderCommand, network_option
+from ape.cli import network_option
 
 from itgen_chain._cli.click_ext import (
+    ItgenCommand,
     admin_options,
     parse_time,
     program_option,
@@ -17,7 +18,7 @@ from itgen_chain._cli.click_ext import (
 )
 
 
-@click.command(cls=ConnectedProviderCommand)
+@click.command(cls=ItgenCommand)
 @network_option()
 @click.argument("new_end", callback=parse_time)
 @admin_options

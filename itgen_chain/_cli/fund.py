@@ -1,14 +1,15 @@
 """Fund the escrow from --account (the donor): approve, then ScholarshipEscrow.fund.
 
-ape run fund 1000000 --network bsc:mainnet:node --account donor
+ape itgen fund 1000000 --network bsc:mainnet:node --account donor
 """
 
 from __future__ import annotations
 
 import click
-from ape.cli import ConnectedProviderCommand, account_option, network_option
+from ape.cli import account_option, network_option
 
 from itgen_chain._cli.click_ext import (
+    ItgenCommand,
     confirm_or_stop,
     describe_cost,
     dry_run_option,
@@ -19,7 +20,7 @@ from itgen_chain._cli.click_ext import (
 )
 
 
-@click.command(cls=ConnectedProviderCommand)
+@click.command(cls=ItgenCommand)
 @network_option()
 @account_option()
 @click.argument("amount", callback=parse_amount)

@@ -8,9 +8,15 @@ ape itgen guardian revoke 0xSTOLEN --safe charity --account owner1 --safe-tx rev
 from __future__ import annotations
 
 import click
-from ape.cli import ConnectedProviderCommand, network_option
+from ape.cli import network_option
 
-from itgen_chain._cli.click_ext import admin_options, program_option, reports_errors, send_changes
+from itgen_chain._cli.click_ext import (
+    ItgenCommand,
+    admin_options,
+    program_option,
+    reports_errors,
+    send_changes,
+)
 
 
 @click.group()
@@ -18,7 +24,7 @@ def cli() -> None:
     """Grant or revoke the pauser role (the admin)."""
 
 
-@cli.command(name="set", cls=ConnectedProviderCommand)
+@cli.command(name="set", cls=ItgenCommand)
 @network_option()
 @click.argument("guardian")
 @admin_options
@@ -32,7 +38,7 @@ def set_guardian(network, program, guardian, sending) -> None:
     send_changes(conn, [conn.set_guardian(guardian)], sending)
 
 
-@cli.command(cls=ConnectedProviderCommand)
+@cli.command(cls=ItgenCommand)
 @network_option()
 @click.argument("guardian")
 @admin_options

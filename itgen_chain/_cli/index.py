@@ -1,6 +1,6 @@
 """Index every escrow event and the token's transfers in and out into SQLite.
 
-ape run index --network bsc:mainnet:node --confirmations 15
+ape itgen index --network bsc:mainnet:node --confirmations 15
 """
 
 from __future__ import annotations
@@ -8,10 +8,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-from ape.cli import ConnectedProviderCommand, network_option
+from ape.cli import network_option
 
 from itgen_chain._cli.click_ext import (
     DatabaseParam,
+    ItgenCommand,
     program_option,
     reports_errors,
     retries_option,
@@ -20,7 +21,7 @@ from itgen_chain._cli.click_ext import (
 from itgen_chain.config import settings
 
 
-@click.command(cls=ConnectedProviderCommand)
+@click.command(cls=ItgenCommand)
 @network_option()
 @click.option(
     "--db",

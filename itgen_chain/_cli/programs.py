@@ -7,12 +7,12 @@ deployment record, program salt and journal.
 from __future__ import annotations
 
 import click
-from ape.cli import ConnectedProviderCommand, network_option
+from ape.cli import network_option
 
-from itgen_chain._cli.click_ext import reports_errors
+from itgen_chain._cli.click_ext import ItgenCommand, reports_errors
 
 
-@click.command(cls=ConnectedProviderCommand)
+@click.command(cls=ItgenCommand)
 @network_option()
 @reports_errors
 def cli(network) -> None:

@@ -9,9 +9,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-from ape.cli import ConnectedProviderCommand, network_option
+from ape.cli import network_option
 
 from itgen_chain._cli.click_ext import (
+    ItgenCommand,
     admin_options,
     parse_amount,
     parse_time,
@@ -26,7 +27,7 @@ def cli() -> None:
     """Registrars of the escrow."""
 
 
-@cli.command(name="set", cls=ConnectedProviderCommand)
+@cli.command(name="set", cls=ItgenCommand)
 @network_option()
 @click.argument("registrar")
 @click.option(
@@ -52,7 +53,7 @@ def set_registrar(network, program, registrar, allowance, expiry, sending) -> No
 cli.add_command(set_registrar, name="add")
 
 
-@cli.command(cls=ConnectedProviderCommand)
+@cli.command(cls=ItgenCommand)
 @network_option()
 @click.argument("registrar")
 @admin_options
@@ -67,7 +68,7 @@ def remove(network, program, registrar, sending) -> None:
     send_changes(conn, [change], sending)
 
 
-@cli.command(cls=ConnectedProviderCommand)
+@cli.command(cls=ItgenCommand)
 @network_option()
 @click.argument("table", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @admin_options
@@ -84,7 +85,7 @@ def apply(network, program, table, sending) -> None:
     send_changes(conn, changes, sending)
 
 
-@cli.command(name="list", cls=ConnectedProviderCommand)
+@cli.command(name="list", cls=ItgenCommand)
 @network_option()
 @click.argument("registrars", nargs=-1)
 @program_option

@@ -1,6 +1,6 @@
 """Submit a file of signed attestations from any funded account.
 
-ape run relay signed.json --network bsc:mainnet:node --account relayer
+ape itgen relay signed.json --network bsc:mainnet:node --account relayer
 """
 
 from __future__ import annotations
@@ -8,19 +8,21 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-from ape.cli import ConnectedProviderCommand, account_option, network_option
+from ape.cli import account_option, network_option
 
 from itgen_chain._cli.click_ext import (
+    ItgenCommand,
     batch_size_option,
     console,
     dry_run_option,
     program_option,
+    registrar_escrow_option,
     reports_errors,
     yes_option,
 )
 
 
-@click.command(cls=ConnectedProviderCommand)
+@click.command(cls=ItgenCommand)
 @network_option()
 @account_option()
 @click.argument("signed", type=click.Path(exists=True, dir_okay=False, path_type=Path))
@@ -28,8 +30,18 @@ from itgen_chain._cli.click_ext import (
 @dry_run_option
 @yes_option
 @program_option
+@registrar_escrow_option
 @reports_errors
-def cli(network, program, account, signed: Path, batch_size: int, dry_run: bool, yes: bool) -> None:
+def cli(
+    network,
+    program,
+    escrow: str | None,
+    account,
+    signed: Path,
+    batch_size: int,
+    dry_run: bool,
+    yes: bool,
+) -> None:
     """Relay SIGNED: every signature is checked before anything is sent."""
     from itgen_chain import jobs
 
@@ -40,5 +52,6 @@ def cli(network, program, account, signed: Path, batch_size: int, dry_run: bool,
         dry_run=dry_run,
         yes=yes,
         program=program,
+        escrow=escrow,
         **console(),
     )

@@ -7,9 +7,10 @@ ape itgen rescue 0xTOKEN 0xSENDER 1000000000000000000 --account owner1 --safe ch
 from __future__ import annotations
 
 import click
-from ape.cli import ConnectedProviderCommand, network_option
+from ape.cli import network_option
 
 from itgen_chain._cli.click_ext import (
+    ItgenCommand,
     admin_options,
     program_option,
     reports_errors,
@@ -17,7 +18,7 @@ from itgen_chain._cli.click_ext import (
 )
 
 
-@click.command(cls=ConnectedProviderCommand)
+@click.command(cls=ItgenCommand)
 @network_option()
 @click.argument("token")
 @click.argument("to")

@@ -13,9 +13,10 @@ from pathlib import Path
 from typing import Any
 
 import click
-from ape.cli import ConnectedProviderCommand, network_option
+from ape.cli import network_option
 
 from itgen_chain._cli.click_ext import (
+    ItgenCommand,
     optional_account_option,
     reports_errors,
     yes_option,
@@ -88,7 +89,7 @@ def _say_status(document: Any, safe: Any) -> None:
         click.echo(f"{len(have)} of {safe.threshold}: {safe.threshold - len(have)} more needed")
 
 
-@cli.command(cls=ConnectedProviderCommand)
+@cli.command(cls=ItgenCommand)
 @network_option()
 @files_argument
 @reports_errors
@@ -98,7 +99,7 @@ def show(network, files) -> None:
     _say_status(document, safe)
 
 
-@cli.command(cls=ConnectedProviderCommand)
+@cli.command(cls=ItgenCommand)
 @network_option()
 @optional_account_option
 @files_argument
@@ -136,7 +137,7 @@ def sign(network, account, files, out, yes) -> None:
     _say_status(document, safe)
 
 
-@cli.command(cls=ConnectedProviderCommand)
+@cli.command(cls=ItgenCommand)
 @network_option()
 @optional_account_option
 @files_argument
@@ -171,7 +172,7 @@ def approve(network, account, files, yes) -> None:
     _say_status(document, safe)
 
 
-@cli.command(cls=ConnectedProviderCommand)
+@cli.command(cls=ItgenCommand)
 @network_option()
 @optional_account_option
 @files_argument

@@ -1,6 +1,6 @@
 """Sign a roster's attestations off-line (EIP-712) for a relayer to submit. No gas needed.
 
-ape run sign roster.csv --out signed.json --network bsc:mainnet:node --account registrar-1
+ape itgen sign roster.csv --out signed.json --network bsc:mainnet:node --account registrar-1
 """
 
 from __future__ import annotations
@@ -8,19 +8,22 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-from ape.cli import ConnectedProviderCommand, account_option, network_option
+from ape.cli import account_option, network_option
 
 from itgen_chain._cli.click_ext import (
+    ItgenCommand,
     console,
     delimiter_option,
     program_option,
     reference_pattern_option,
+    registrar_escrow_option,
     reports_errors,
+    salt_file_option,
     yes_option,
 )
 
 
-@click.command(cls=ConnectedProviderCommand)
+@click.command(cls=ItgenCommand)
 @network_option()
 @account_option()
 @click.argument("roster", type=click.Path(exists=True, dir_okay=False, path_type=Path))
@@ -30,10 +33,14 @@ from itgen_chain._cli.click_ext import (
 @delimiter_option
 @yes_option
 @program_option
+@registrar_escrow_option
+@salt_file_option
 @reports_errors
 def cli(
     network,
     program,
+    escrow: str | None,
+    salt_file: Path | None,
     account,
     roster: Path,
     out: Path,
@@ -53,6 +60,8 @@ def cli(
         pattern=reference_pattern,
         delimiter=delimiter,
         program=program,
+        escrow=escrow,
+        salt_file=salt_file,
         yes=yes,
         **console(),
     )

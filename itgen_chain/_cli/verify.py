@@ -18,12 +18,12 @@ import os
 from pathlib import Path
 
 import click
-from ape.cli import ConnectedProviderCommand, network_option
+from ape.cli import network_option
 
-from itgen_chain._cli.click_ext import escrow_option, program_option, reports_errors
+from itgen_chain._cli.click_ext import ItgenCommand, escrow_option, program_option, reports_errors
 
 
-@click.command(cls=ConnectedProviderCommand)
+@click.command(cls=ItgenCommand)
 @network_option()
 @escrow_option
 @click.option(

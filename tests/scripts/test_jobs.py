@@ -469,3 +469,28 @@ def test_sign_lists_a_claim_jump_and_refuses_an_empty_file(program, rogue, tmp_p
     with pytest.raises(ItgenError, match="nothing to sign"):
         jobs.sign(empty, registrar, out, valid_days=3, yes=True)
     assert not out.exists()
+
+
+def test_a_registrar_attests_by_escrow_address_and_salt_file_alone(program, tmp_path):
+    """No deployment record: the escrow by address, the salt file the admin handed over."""
+    import shutil
+
+    from itgen_chain import records
+    from itgen_chain.exceptions import DeploymentError
+
+    escrow, token, registrar, record = program
+    handed = tmp_path / "registrar.salt"
+    shutil.copy(records.salt_path(record.ecosystem, record.network, record.program), handed)
+    assert f"escrow={record.escrow}" in handed.read_text()
+    records.path_for(record.ecosystem, record.network).unlink()  # not on this machine
+    path = write_roster(tmp_path / "r.csv", [["a", wallet(1), "1", "registration"]])
+    jobs.attest(path, registrar, batch_size=3, dry_run=False, yes=True,
+                escrow=record.escrow, salt_file=handed)  # fmt: skip
+    assert token.balanceOf(wallet(1)) == 450 * UNIT
+    with pytest.raises(DeploymentError, match="--salt-file"):
+        jobs.attest(path, registrar, batch_size=3, dry_run=True, yes=True, escrow=record.escrow)
+    other = tmp_path / "other.salt"
+    other.write_text("0x" + "11" * 32 + "\nescrow=0x" + "22" * 20 + "\n")
+    with pytest.raises(DeploymentError, match="is the salt of escrow"):
+        jobs.attest(path, registrar, batch_size=3, dry_run=True, yes=True,
+                    escrow=record.escrow, salt_file=other)  # fmt: skip

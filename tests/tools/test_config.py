@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from itgen_chain import config
@@ -14,7 +15,8 @@ def test_the_projects_itgen_section_is_read_with_every_field_documented():
     assert settings.batch_size == 100 and settings.confirmations == 15
     source = Path(config.__file__).read_text()
     for name in config.ItgenConfig.model_fields:
-        assert f"    {name}:" in source and '    """' in source.split(f"    {name}:")[1][:400]
+        field = re.search(rf"^    {name}:.*$", source, re.MULTILINE)
+        assert field and '    """' in source[field.end() : field.end() + 400], name
 
 
 def test_the_environment_overrides_the_file(monkeypatch, tmp_path):
