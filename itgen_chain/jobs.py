@@ -19,6 +19,7 @@ from itgen_chain.journal import Journal
 from itgen_chain.payouts import EscrowClient, Plan, guard_node
 from itgen_chain.program import connect
 from itgen_chain.roster import LATEST_RULE, ParsedRoster, parse_roster
+from itgen_chain.signers import signing
 
 
 def _network_choice() -> str:
@@ -103,6 +104,7 @@ def _run(
     program: str = "main",
     escrow: str | None = None,
     salt_file: Path | None = None,
+    verbose: bool = False,
 ) -> Plan:
     """What attest and relay share: settle an interrupted run, plan from the chain, describe,
     then a dry run or, once confirmed, the batches; a lost node names the resuming command."""
@@ -133,9 +135,9 @@ def _run(
         elif plan.to_send:
             question = f"Release {format_tokens(plan.total, conn.decimals)} tokens of scholarships?"
             ask(question, yes, confirm)
-            with progress(len(plan.to_send), "attesting") as advance:
+            with signing(account, verbose), progress(len(plan.to_send), "attesting") as advance:
                 hashes = client.send(
-                    plan, account, journal, batch_size, by_sig, conn.legacy_gas, advance
+                    plan, account, journal, batch_size, by_sig, conn.legacy_gas, advance, echo
                 )
             paid = len(plan.to_send) - len(plan.skipped_on_chain)
             echo(f"paid {paid} in {len(hashes)} transaction(s)")
@@ -166,6 +168,7 @@ def attest(
     program: str = "main",
     escrow: str | None = None,
     salt_file: Path | None = None,
+    verbose: bool = False,
 ) -> Plan:
     """Validates ROSTER against the chain and pays it in batches as the registrar `account`."""
 
@@ -188,6 +191,7 @@ def attest(
         program=program,
         escrow=escrow,
         salt_file=salt_file,
+        verbose=verbose,
     )
 
 
@@ -236,25 +240,21 @@ def sign(
     entries: list[tuple[int, SignedAttestation]] = []
     if hasattr(account, "set_autosign"):  # a keystore account: one passphrase, not one per row
         ask(f"Sign {len(rows)} attestation(s) with {account.alias}?", yes, confirm)
-        account.set_autosign(True)
     from ape.logging import LogLevel, logger
 
-    try:
-        # An unlocked keystore account warns "Using cached key" on every signature: the
-        # one confirmation above is the user's; the row-by-row warnings are noise.
-        with logger.at_level(LogLevel.ERROR), progress(len(rows), "signing") as advance:
-            for row in rows:
-                message = signable(
-                    row.attestation, epoch, deadline, chain.chain_id, conn.escrow.address
-                )
-                signature = account.sign_message(message).encode_rsv()
-                entries.append(
-                    (row.row, SignedAttestation(row.attestation, epoch, deadline, signature))
-                )
-                advance(1)
-    finally:
-        if hasattr(account, "set_autosign"):
-            account.set_autosign(False)
+    # An unlocked keystore account warns "Using cached key" on every signature: the one
+    # confirmation above is the user's; the row-by-row warnings are noise.
+    quiet_log = logger.at_level(LogLevel.ERROR)
+    with signing(account), quiet_log, progress(len(rows), "signing") as advance:
+        for row in rows:
+            message = signable(
+                row.attestation, epoch, deadline, chain.chain_id, conn.escrow.address
+            )
+            signature = account.sign_message(message).encode_rsv()
+            entries.append(
+                (row.row, SignedAttestation(row.attestation, epoch, deadline, signature))
+            )
+            advance(1)
     content = signed_file.document(entries, account.address, chain.chain_id, conn.escrow.address)
     out.write_text(json.dumps(content, indent=1) + "\n")
     echo(f"signed {len(entries)} attestation(s) valid until {deadline}; wrote {out}")
@@ -275,6 +275,7 @@ def relay(
     program: str = "main",
     escrow: str | None = None,
     salt_file: Path | None = None,
+    verbose: bool = False,
 ) -> Plan:
     """Submits a signed file from any funded account, after checking every signature."""
 
@@ -327,4 +328,5 @@ def relay(
         program=program,
         escrow=escrow,
         salt_file=salt_file,
+        verbose=verbose,
     )

@@ -244,8 +244,10 @@ class EscrowClient:
         by_sig: bool,
         legacy_gas: bool,
         progress: Callable[[int], None] = lambda n: None,
+        echo: Callable[[str], None] = lambda line: None,
     ) -> list[str]:
-        """Simulates, journals, sends and waits for each batch in turn; returns tx hashes."""
+        """Simulates, journals, sends and waits for each batch in turn, one line each;
+        returns the transaction hashes."""
         hashes = []
         method = self.escrow.attestBatchBySig if by_sig else self.escrow.attestBatch
         for batch, gas in self.fit(plan, batch_size, by_sig, sender):
@@ -283,6 +285,10 @@ class EscrowClient:
                     f"transaction {tx_hash} failed or was not mined; run again to resume"
                 )
             journal.append(event="settled", hash=tx_hash, status="mined")
+            echo(
+                f"batch {len(hashes) + 1}: {len(batch)} attestation(s) in {tx_hash} "
+                f"(block {receipt['blockNumber']}, {receipt['gasUsed']:,} gas)"
+            )
             skipped = [batch[i] for i in self.skipped_indices(receipt)]
             plan.skipped_on_chain.extend(item.row for item in skipped)
             plan.claim_jumps += self.claim_jumps(

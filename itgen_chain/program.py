@@ -231,11 +231,20 @@ class Program:
 
     def check(self, what: str, method: Any, *args: Any, sender: Any) -> None:
         """Raises ItgenError with the reason in words if `method` would revert."""
+        from ape import chain
+
         from itgen_chain.payouts import _is_connection_error
 
+        # Through web3's eth_call, not ape's: ape-foundry prints a call trace on each revert,
+        # and a refusal is one line.
+        call = {
+            "from": getattr(sender, "address", sender),
+            "to": method.contract.address,
+            "data": "0x" + bytes(method.encode_input(*args)).hex(),
+        }
         try:
-            method.call(*args, sender=sender)
-        except Exception as error:  # ape's ContractLogicError and its custom errors
+            chain.provider.web3.eth.call(call)
+        except Exception as error:  # web3's ContractLogicError, with the revert data
             if _is_connection_error(error):
                 raise
             raise ItgenError(

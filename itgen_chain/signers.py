@@ -13,6 +13,7 @@ admin batch never needs, and simulates the exact Safe transaction, before any qu
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -465,14 +466,36 @@ def _needs_account(sending: Sending, to_do: str) -> Any:
 
 
 @contextmanager
-def signing(account: Any) -> Iterator[None]:
+def signing(account: Any, verbose: bool = False) -> Iterator[None]:
     """A keystore account signs without asking again once the person has said yes (the
-    passphrase from APE_ACCOUNTS_<alias>_PASSPHRASE, or asked once)."""
-    if not hasattr(account, "set_autosign"):
+    passphrase from APE_ACCOUNTS_<alias>_PASSPHRASE, or asked once at a terminal); without
+    a terminal and without the variable, one line says what to set. `verbose` keeps ape's
+    own way: each transaction shown in full and confirmed."""
+    if verbose or not hasattr(account, "set_autosign"):
         yield
         return
-    passphrase = os.environ.get(f"APE_ACCOUNTS_{account.alias}_PASSPHRASE")
-    account.set_autosign(True, passphrase=passphrase)
+    from ape.exceptions import AccountsError
+    from ape.logging import LogLevel, logger
+
+    variable = f"APE_ACCOUNTS_{account.alias}_PASSPHRASE"
+    passphrase = os.environ.get(variable)
+    if passphrase is None and not sys.stdin.isatty():
+        raise ItgenError(
+            f"the keystore account {account.alias} needs its passphrase and there is no "
+            f"terminal to ask at: set {variable} for an unattended run; nothing was sent"
+        )
+    try:
+        with logger.at_level(LogLevel.ERROR):  # not ape's "Danger!" warning: the person said yes
+            account.set_autosign(True, passphrase=passphrase)
+    except AccountsError as error:
+        raise ItgenError(f"{account.alias}: {error}; nothing was sent") from None
+    except Exception as error:  # eth-keyfile's wrong passphrase
+        if "password" in str(error).lower() or "mac mismatch" in str(error).lower():
+            raise ItgenError(
+                f"{account.alias}: wrong passphrase (from {variable if passphrase else 'the prompt'}); "
+                "nothing was sent"
+            ) from None
+        raise
     try:
         yield
     finally:

@@ -24,6 +24,7 @@ from itgen_chain._cli.click_ext import (
     registrar_escrow_option,
     reports_errors,
     salt_file_option,
+    verbose_option,
     yes_option,
 )
 
@@ -39,12 +40,14 @@ from itgen_chain._cli.click_ext import (
 @delimiter_option
 @program_option
 @registrar_escrow_option
+@verbose_option
 @salt_file_option
 @reports_errors
 def cli(
     network,
     program,
     escrow: str | None,
+    verbose: bool,
     salt_file: Path | None,
     account,
     roster: Path,
@@ -67,6 +70,7 @@ def cli(
         delimiter=delimiter,
         program=program,
         escrow=escrow,
+        verbose=verbose,
         salt_file=salt_file,
         **console(),
     )

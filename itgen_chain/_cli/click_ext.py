@@ -51,6 +51,12 @@ registrar_escrow_option = click.option(
     help="The escrow by address, with no deployment record here (token, decimals and state "
     "are read from the chain). Default: the recorded program of --network.",
 )
+verbose_option = click.option(
+    "--verbose",
+    is_flag=True,
+    help="Show each transaction in full and confirm it, as ape does (a keystore account); "
+    "by default one line per batch.",
+)
 salt_file_option = click.option(
     "--salt-file",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),

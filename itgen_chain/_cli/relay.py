@@ -18,6 +18,7 @@ from itgen_chain._cli.click_ext import (
     program_option,
     registrar_escrow_option,
     reports_errors,
+    verbose_option,
     yes_option,
 )
 
@@ -31,11 +32,13 @@ from itgen_chain._cli.click_ext import (
 @yes_option
 @program_option
 @registrar_escrow_option
+@verbose_option
 @reports_errors
 def cli(
     network,
     program,
     escrow: str | None,
+    verbose: bool,
     account,
     signed: Path,
     batch_size: int,
@@ -53,5 +56,6 @@ def cli(
         yes=yes,
         program=program,
         escrow=escrow,
+        verbose=verbose,
         **console(),
     )

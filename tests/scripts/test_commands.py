@@ -358,7 +358,7 @@ def test_the_node_stopping_mid_run_names_the_command_that_resumes(node, tmp_path
     output, _ = run.communicate(timeout=300)
     assert run.returncode != 0
     assert "the node stopped answering" in output
-    assert f"ape run attest {roster} --network ethereum:local:foundry --account TEST::2" in output
+    assert f"ape itgen attest {roster} --network ethereum:local:foundry --account TEST::2" in output
 
 
 @pytest.mark.timeout(900)
@@ -442,6 +442,9 @@ def test_refusals_are_one_line_with_the_reason_and_send_nothing(node, tmp_path):
     assert "custom error" not in paused.stdout + paused.stderr
     stranger = node("pause", "off", "--account", "TEST::7", check=False)
     assert "does not hold the role this needs" in refusal(stranger)
+    # The refusal is the only thing said after the change's own line: no call trace.
+    said = (stranger.stdout + stranger.stderr).strip().splitlines()
+    assert not any("tx.origin" in line or "reverted without message" in line for line in said)
     node("pause", "off", *admin)
 
     web3 = web3_for(node.port)  # past the program end, 2030-01-01
