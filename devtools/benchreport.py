@@ -40,7 +40,7 @@ def seed_program_gas(gas: dict[str, int]) -> int:
     return setup + payouts + gas["reclaim"]
 
 
-def render(gas_report: dict, index_report: dict | None) -> str:
+def render(gas_report: dict, index_report: dict | None, roster_report: dict | None = None) -> str:
     gas = gas_report["gas"]
     lines = [
         "# Benchmarks",
@@ -137,6 +137,9 @@ def render(gas_report: dict, index_report: dict | None) -> str:
             "`indexer_postgresql` a PostgreSQL database on a server the benchmark starts.",
         ]
         lines += _provider_section(index_report.get("through_a_provider"))
+    from devtools import rosterbench
+
+    lines += rosterbench.section(roster_report)
     return "\n".join(lines) + "\n"
 
 
@@ -186,6 +189,8 @@ def write(out: Path) -> Path:
     gas_report = json.loads((out / "gas.json").read_text())
     index_path = out / "index.json"
     index_report = json.loads(index_path.read_text()) if index_path.exists() else None
+    roster_path = out / "roster.json"
+    roster_report = json.loads(roster_path.read_text()) if roster_path.exists() else None
     path = out / "README.md"
-    path.write_text(render(gas_report, index_report))
+    path.write_text(render(gas_report, index_report, roster_report))
     return path

@@ -4,8 +4,7 @@ confirm and a progress bar (see console.py)."""
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -237,29 +236,28 @@ def sign(
         )
     epoch = conn.escrow.registrar(account.address).epoch
     deadline = chain.pending_timestamp + valid_days * 86_400
-    entries: list[tuple[int, SignedAttestation]] = []
     if hasattr(account, "set_autosign"):  # a keystore account: one passphrase, not one per row
         ask(f"Sign {len(rows)} attestation(s) with {account.alias}?", yes, confirm)
     from ape.logging import LogLevel, logger
 
+    def signed(advance: Callable[[int], None]) -> Iterator[tuple[int, SignedAttestation]]:
+        for row in rows:
+            message = signable(row.attestation, epoch, deadline, chain.chain_id, escrow_address)
+            signature = account.sign_message(message).encode_rsv()
+            yield row.row, SignedAttestation(row.attestation, epoch, deadline, signature)
+            advance(1)
+
     # An unlocked keystore account warns "Using cached key" on every signature: the one
     # confirmation above is the user's; the row-by-row warnings are noise.
+    escrow_address = conn.escrow.address
     quiet_log = logger.at_level(LogLevel.ERROR)
     with signing(account), quiet_log, progress(len(rows), "signing") as advance:
-        for row in rows:
-            message = signable(
-                row.attestation, epoch, deadline, chain.chain_id, conn.escrow.address
-            )
-            signature = account.sign_message(message).encode_rsv()
-            entries.append(
-                (row.row, SignedAttestation(row.attestation, epoch, deadline, signature))
-            )
-            advance(1)
-    content = signed_file.document(entries, account.address, chain.chain_id, conn.escrow.address)
-    out.write_text(json.dumps(content, indent=1) + "\n")
-    echo(f"signed {len(entries)} attestation(s) valid until {deadline}; wrote {out}")
+        count = signed_file.write(
+            out, signed(advance), account.address, chain.chain_id, escrow_address
+        )
+    echo(f"signed {count} attestation(s) valid until {deadline}; wrote {out}")
     _report_claim_jumps(plan, echo)
-    return len(entries)
+    return count
 
 
 def relay(

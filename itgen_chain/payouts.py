@@ -170,10 +170,14 @@ class EscrowClient:
 
     def _paid(self, attestations: Sequence[Attestation]) -> list[bool]:
         """Whether each (student, milestone) is paid: one eth_call per PAID_CHUNK students."""
+        from eth_abi import decode
+
         paid: list[bool] = []
+        calldata = self.calldata("paidMilestones")
         for start in range(0, len(attestations), PAID_CHUNK):
             chunk = attestations[start : start + PAID_CHUNK]
-            bits = self.w3_escrow.functions.paidMilestones([a.student_id for a in chunk]).call()
+            call = {"to": self.escrow.address, "data": calldata([a.student_id for a in chunk])}
+            [bits] = decode(["uint256[]"], bytes(self.web3.eth.call(call)))
             paid.extend(bool(b >> int(a.milestone) & 1) for a, b in zip(chunk, bits, strict=True))
         return paid
 
@@ -311,11 +315,7 @@ class EscrowClient:
         """The plan's batches of at most `batch_size`, each cut in halves until its gas
         estimate is under BATCH_GAS_TARGET, with that estimate. Each estimate simulates the
         batch: a revert is explained in words and nothing is sent."""
-        function = (
-            self.w3_escrow.functions.attestBatchBySig
-            if by_sig
-            else self.w3_escrow.functions.attestBatch
-        )
+        function = self.calldata("attestBatchBySig" if by_sig else "attestBatch")
         queue = plan.batches(batch_size)
         while queue:
             batch = queue.pop(0)
@@ -332,13 +332,24 @@ class EscrowClient:
                     "nothing was sent"
                 )
 
+    def calldata(self, name: str) -> Callable[[list], str]:
+        """A maker of `name`'s calldata by eth-abi directly: web3's own encoder walks every
+        value through its formatters, 0.14 s a batch of 100 (14 s in a 10,000-row dry run)."""
+        from eth_abi import encode
+        from eth_utils import function_abi_to_4byte_selector, get_abi_input_types
+
+        [abi] = [item for item in self.abi if item.get("name") == name]
+        selector, types = function_abi_to_4byte_selector(abi), get_abi_input_types(abi)
+        return lambda arguments: "0x" + (selector + encode(types, [arguments])).hex()
+
     def estimate(self, function: Any, arguments: list, sender: Any) -> tuple[int | None, str]:
         """The batch's gas through eth_estimateGas (which runs it), or None and the node's
         words when it gives no reason of the escrow's, as when the batch would pass the
         node's gas cap. A revert with the escrow's reason is explained in words and nothing
         is sent."""
         try:
-            return function(arguments).estimate_gas({"from": sender.address}), ""
+            call = {"from": sender.address, "to": self.escrow.address, "data": function(arguments)}
+            return self.web3.eth.estimate_gas(call), ""
         except Exception as error:  # web3's ContractLogicError, or the node's own refusal
             if _is_connection_error(error):
                 raise

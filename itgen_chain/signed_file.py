@@ -22,6 +22,7 @@ what the contract accepts and names each refused row.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -43,7 +44,7 @@ FORMAT = "itgen-chain/signed-attestations/2"
 
 
 def document(
-    items: list[tuple[int, SignedAttestation]], registrar: str, chain_id: int, escrow: str
+    items: Iterable[tuple[int, SignedAttestation]], registrar: str, chain_id: int, escrow: str
 ) -> dict[str, Any]:
     """The file's content for `items` (row, signed attestation) signed by `registrar`."""
     return {
@@ -52,22 +53,47 @@ def document(
         "primaryType": "Attestation",
         "types": {"EIP712Domain": EIP712_DOMAIN_TYPE, **ATTESTATION_TYPES},
         "domain": domain(chain_id, escrow),
-        "attestations": [
-            {
-                "row": row,
-                "message": {
-                    "studentId": "0x" + item.attestation.student_id.hex(),
-                    "payee": item.attestation.payee,
-                    "courseId": item.attestation.course_id,
-                    "milestone": int(item.attestation.milestone),
-                    "epoch": item.epoch,
-                    "deadline": item.deadline,
-                },
-                "signature": "0x" + item.signature.hex(),
-            }
-            for row, item in items
-        ],
+        "attestations": [entry(row, item) for row, item in items],
     }
+
+
+def entry(row: int, item: SignedAttestation) -> dict[str, Any]:
+    return {
+        "row": row,
+        "message": {
+            "studentId": "0x" + item.attestation.student_id.hex(),
+            "payee": item.attestation.payee,
+            "courseId": item.attestation.course_id,
+            "milestone": int(item.attestation.milestone),
+            "epoch": item.epoch,
+            "deadline": item.deadline,
+        },
+        "signature": "0x" + item.signature.hex(),
+    }
+
+
+def write(
+    path: Path,
+    items: Iterable[tuple[int, SignedAttestation]],
+    registrar: str,
+    chain_id: int,
+    escrow: str,
+) -> int:
+    """Writes the file as `items` come (one line an attestation, never the whole file in
+    memory: 100,000 rows are 40 MB of JSON), under a temporary name renamed at the end, so
+    that an interrupted run leaves no partial file; returns how many were written."""
+    head = json.dumps(document([], registrar, chain_id, escrow), indent=1)
+    opening = head[: head.rindex("[]")] + "["
+    written = 0
+    partial = Path(path).with_name(Path(path).name + ".partial")
+    with partial.open("w", encoding="utf-8") as handle:
+        handle.write(opening)
+        for row, item in items:
+            handle.write(("\n  " if written == 0 else ",\n  ") + json.dumps(entry(row, item)))
+            written += 1
+        handle.write("\n ]\n}\n")
+    partial.replace(path)
+    return written
 
 
 def read(

@@ -23,10 +23,11 @@ OUT = Path("bench")
 @click.command(cls=ConnectedProviderCommand)
 @network_option()
 @click.option("--out", type=click.Path(path_type=Path), default=OUT, show_default=True)
-@click.option("--only", type=click.Choice(["gas", "index", "all"]), default="all")
+@click.option("--only", type=click.Choice(["gas", "index", "roster", "all"]), default="all")
+@click.option("--rows", type=click.IntRange(100), default=100_000, show_default=True)
 @click.option("--payouts", type=click.IntRange(100), default=20_000, show_default=True)
 @reports_errors
-def cli(out: Path, only: str, payouts: int) -> None:
+def cli(out: Path, only: str, payouts: int, rows: int) -> None:
     """Measure gas and indexing throughput on a local chain; write JSON under --out."""
     from ape import accounts, chain, project
 
@@ -73,6 +74,20 @@ def cli(out: Path, only: str, payouts: int) -> None:
                 f"{name:20} {row['events']:>8,} events {row['seconds']:>8.2f} s {row['events_per_second']:>9,}/s"
             )
         click.echo(f"wrote {out / 'index.json'}")
+    if only in ("roster", "all"):
+        import tempfile
+
+        from devtools import rosterbench
+
+        click.echo(f"a registrar's {rows:,}-row roster: dry run, then sign")
+        with tempfile.TemporaryDirectory() as work:
+            result = rosterbench.measure(
+                project, chain, list(accounts.test_accounts), Path(work), rows
+            )
+        (out / "roster.json").write_text(json.dumps(result, indent=2) + "\n")
+        for line in rosterbench.section(result)[4:-2]:
+            click.echo(line)
+        click.echo(f"wrote {out / 'roster.json'}")
     from devtools import benchreport
 
     click.echo(f"wrote {benchreport.write(out)}")

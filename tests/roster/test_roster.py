@@ -4,6 +4,8 @@ any message."""
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from itgen_chain.exceptions import RosterError
 from itgen_chain.roster import (
@@ -226,3 +228,16 @@ def test_a_utf16_roster_with_its_mark_is_read(tmp_path):
 def test_a_utf16_roster_without_its_mark_is_named_as_such(tmp_path):
     path = write(tmp_path, f"{HEADER}\nUA-1,{WALLET},1,registration\n", encoding="utf-16-le")
     assert "UTF-16 text without a byte-order mark" in str(errors_of(path))
+
+
+@given(st.text(alphabet=st.characters(max_codepoint=127)))
+def test_the_ascii_fast_path_is_the_rule_itself(text):
+    from itgen_chain.roster import _normalise_2, _normalise_2_general
+
+    assert _normalise_2(text) == _normalise_2_general(text)
+
+
+@given(st.text())
+def test_the_second_edition_is_a_fixed_point(text):
+    once = normalise_reference(text)
+    assert normalise_reference(once) == once

@@ -494,3 +494,22 @@ def test_a_registrar_attests_by_escrow_address_and_salt_file_alone(program, tmp_
     with pytest.raises(DeploymentError, match="is the salt of escrow"):
         jobs.attest(path, registrar, batch_size=3, dry_run=True, yes=True,
                     escrow=record.escrow, salt_file=other)  # fmt: skip
+
+
+def test_relay_lists_a_claim_jump_against_the_signer(program, rogue, tmp_path, accounts):
+    from itgen_chain.claims import ClaimJumped
+
+    escrow, token, registrar, record = program
+    path = write_roster(
+        tmp_path / "r.csv",
+        [["a", wallet(1), "1", "registration"], ["b", wallet(2), "1", "registration"]],
+    )
+    signed = tmp_path / "signed.json"
+    jobs.sign(path, registrar, signed, valid_days=3, yes=True)
+    _rogue_pays_first(escrow, record, rogue, "a", rogue.address)
+    said = []
+    with pytest.raises(ClaimJumped):
+        jobs.relay(signed, accounts[6], batch_size=5, dry_run=False, yes=True, echo=said.append)
+    assert token.balanceOf(wallet(2)) == 450 * UNIT
+    assert any(line.startswith("row 2: PAID TO ANOTHER WALLET") and rogue.address in line
+               for line in said)  # fmt: skip
