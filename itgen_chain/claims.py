@@ -16,7 +16,6 @@ from typing import Any
 from eth_utils import keccak, to_checksum_address
 
 from itgen_chain.attestations import Attestation
-from itgen_chain.exceptions import ItgenError
 from itgen_chain.retrying import RANGE, classify
 
 RELEASED_TOPIC = (
@@ -155,18 +154,3 @@ def compare(
         ):
             jumps.append(ClaimJump(number, attestation, registrar, release))
     return jumps
-
-
-class ClaimJumped(ItgenError):
-    """Rows of this run were paid by someone else, differently: the run's own payments
-    stand, but a person must look."""
-
-    def __init__(self, jumps: Sequence[ClaimJump]) -> None:
-        self.jumps = list(jumps)
-        wallets = sum(jump.to_another_wallet for jump in jumps)
-        rows = ", ".join(str(jump.row) for jump in jumps)
-        super().__init__(
-            f"{len(jumps)} row(s) paid differently by another transaction "
-            f"({wallets} to another wallet): row(s) {rows}; see the lines above, and pause "
-            "the program if a registrar key may be stolen"
-        )

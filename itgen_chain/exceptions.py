@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 
 class ItgenError(Exception):
     """The root of every error this package raises on purpose."""
@@ -101,3 +104,18 @@ class SafeFileError(SafeError):
     def __init__(self, path: object, reason: str) -> None:
         self.path, self.reason = path, reason
         super().__init__(f"{path}: {reason}; nothing was signed or sent")
+
+
+class ClaimJumped(ItgenError):
+    """Rows of this run were paid by someone else, differently (claims.ClaimJump each):
+    the run's own payments stand, but a person must look."""
+
+    def __init__(self, jumps: Sequence[Any]) -> None:
+        self.jumps = list(jumps)
+        wallets = sum(jump.to_another_wallet for jump in jumps)
+        rows = ", ".join(str(jump.row) for jump in jumps)
+        super().__init__(
+            f"{len(jumps)} row(s) paid differently by another transaction "
+            f"({wallets} to another wallet): row(s) {rows}; see the lines above, and pause "
+            "the program if a registrar key may be stolen"
+        )

@@ -11,9 +11,8 @@ from typing import Any
 from itgen_chain import signed_file
 from itgen_chain.amounts import format_tokens
 from itgen_chain.attestations import SignedAttestation, signable
-from itgen_chain.claims import ClaimJumped
 from itgen_chain.console import Confirm, Echo, Progress, ask, no_progress, quiet
-from itgen_chain.exceptions import ItgenError, RosterError, RowError
+from itgen_chain.exceptions import ClaimJumped, ItgenError, RosterError, RowError
 from itgen_chain.journal import Journal
 from itgen_chain.payouts import EscrowClient, Plan, guard_node
 from itgen_chain.program import connect

@@ -167,8 +167,10 @@ def load(ecosystem: str, network: str, program: str = DEFAULT_PROGRAM) -> Deploy
     if not path.exists():
         named = "" if program == DEFAULT_PROGRAM else f" program {program}"
         raise DeploymentError(
-            f"no deployment for {ecosystem}:{network}{named} ({path} is missing): "
-            "run `ape itgen deploy` first, or `ape itgen programs` to list the programs"
+            f"no deployment record for {ecosystem}:{network}{named} here ({path} is missing): "
+            "a registrar or auditor names the escrow with --escrow ADDRESS (a registrar also "
+            "--salt-file FILE, from the program admin); `ape itgen programs` lists the "
+            "programs recorded here; the admin deploys one with `ape itgen deploy`"
         )
     return Deployment(**json.loads(path.read_text()))
 

@@ -623,7 +623,7 @@ def test_two_programs_live_side_by_side_on_one_network(node, tmp_path):
     assert all("salt here" in line for line in listed)
     unknown = node("fund", "1", "--program", "autumn", "--account", "TEST::1", "--yes",
                    plugin=True, check=False)  # fmt: skip
-    assert "no deployment for ethereum:local program autumn" in refusal(unknown)
+    assert "no deployment record for ethereum:local program autumn here" in refusal(unknown)
     # Both programs in one pass into one database, audited each and for the whole charity.
     db, out = str(tmp_path / "charity.sqlite"), tmp_path / "charity"
     indexed = node("index", "--all-programs", "--db", db, plugin=True)

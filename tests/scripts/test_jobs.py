@@ -396,7 +396,7 @@ def rogue(program, accounts, chain):
 
 
 def test_a_claim_jump_before_the_run_is_listed_and_fails_the_run(program, rogue, tmp_path):
-    from itgen_chain.claims import ClaimJumped
+    from itgen_chain.exceptions import ClaimJumped
 
     escrow, token, registrar, record = program
     rows = [[f"student-{n}", wallet(n), "1", "registration"] for n in range(3)]
@@ -418,7 +418,7 @@ def test_a_claim_jump_before_the_run_is_listed_and_fails_the_run(program, rogue,
 
 
 def test_a_claim_jump_while_the_batch_waits_is_listed(program, rogue, tmp_path):
-    from itgen_chain.claims import ClaimJumped
+    from itgen_chain.exceptions import ClaimJumped
 
     escrow, token, registrar, record = program
     path = write_roster(
@@ -455,8 +455,7 @@ def test_the_same_payment_by_the_same_registrar_is_no_claim_jump(program, tmp_pa
 
 
 def test_sign_lists_a_claim_jump_and_refuses_an_empty_file(program, rogue, tmp_path):
-    from itgen_chain.claims import ClaimJumped
-    from itgen_chain.exceptions import ItgenError
+    from itgen_chain.exceptions import ClaimJumped, ItgenError
 
     escrow, token, registrar, record = program
     path = write_roster(tmp_path / "r.csv", [["a", wallet(1), "1", "registration"]])
@@ -497,7 +496,7 @@ def test_a_registrar_attests_by_escrow_address_and_salt_file_alone(program, tmp_
 
 
 def test_relay_lists_a_claim_jump_against_the_signer(program, rogue, tmp_path, accounts):
-    from itgen_chain.claims import ClaimJumped
+    from itgen_chain.exceptions import ClaimJumped
 
     escrow, token, registrar, record = program
     path = write_roster(
@@ -513,3 +512,22 @@ def test_relay_lists_a_claim_jump_against_the_signer(program, rogue, tmp_path, a
     assert token.balanceOf(wallet(2)) == 450 * UNIT
     assert any(line.startswith("row 2: PAID TO ANOTHER WALLET") and rogue.address in line
                for line in said)  # fmt: skip
+
+
+def test_the_programs_reference_pattern_in_the_config_applies_by_default(
+    program, tmp_path, monkeypatch
+):
+    from itgen_chain import config
+
+    escrow, token, registrar, record = program
+    configured = config.ItgenConfig(reference_patterns={"main": r"ua-\d{4}"})
+    monkeypatch.setattr(config, "settings", lambda: configured)
+    path = write_roster(
+        tmp_path / "r.csv",
+        [["UA-2026", wallet(1), "1", "registration"], ["Olena", wallet(2), "1", "registration"]],
+    )
+    with pytest.raises(RosterError, match="reference pattern") as caught:
+        jobs.attest(path, registrar, batch_size=3, dry_run=True, yes=True)
+    assert [(e.row, e.field) for e in caught.value.errors] == [(3, "student_ref")]
+    # --reference-pattern given on the command line wins.
+    jobs.attest(path, registrar, batch_size=3, dry_run=True, yes=True, pattern=r"[a-z0-9-]+")

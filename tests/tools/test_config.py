@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
+
 from itgen_chain import config
 
 
@@ -32,5 +34,23 @@ def test_the_environment_overrides_the_file(monkeypatch, tmp_path):
         assert records.path_for("bsc", "mainnet", "spring") == (
             tmp_path / "records" / "bsc-mainnet.spring.json"
         )
+    finally:
+        config.settings.cache_clear()
+
+
+def test_a_reference_pattern_that_does_not_compile_is_one_line(monkeypatch):
+    from ape import config as ape_config
+
+    from itgen_chain.exceptions import ItgenError
+
+    class Section:
+        def model_dump(self, **_):
+            return {"reference_patterns": {"main": "ua-(\\d"}}
+
+    monkeypatch.setattr(ape_config, "get_config", lambda name: Section())
+    config.settings.cache_clear()
+    try:
+        with pytest.raises(ItgenError, match="reference_patterns.main"):
+            config.settings()
     finally:
         config.settings.cache_clear()
