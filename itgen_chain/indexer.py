@@ -25,7 +25,7 @@ from typing import Any
 from eth_abi import decode as abi_decode
 from eth_utils import event_abi_to_log_topic
 
-from itgen_chain.exceptions import ItgenError
+from itgen_chain.exceptions import IndexerError, IndexerRPCError
 from itgen_chain.retrying import RANGE, Retrier, classify
 from itgen_chain.store import Store
 
@@ -50,10 +50,6 @@ REFUSED_ERRORS = (
     "not available",
     "unsupported method",
 )
-
-
-class IndexerError(ItgenError):
-    """The indexer cannot go on, with the reason in words."""
 
 
 @dataclass
@@ -96,7 +92,7 @@ class EventDecoder:
         for entry in escrow_abi:
             if entry.get("type") != "event" or entry.get("anonymous"):
                 continue
-            topic = "0x" + event_abi_to_log_topic(entry).hex()
+            topic = "0x" + event_abi_to_log_topic(entry).hex()  # type: ignore[arg-type]
             indexed = [
                 (i["name"], _converter(i["type"])) for i in entry["inputs"] if i.get("indexed")
             ]
@@ -236,14 +232,17 @@ class Indexer:
             )
 
     def meta(self, key: str) -> str:
-        return self.db.one("SELECT value FROM meta WHERE key = ?", (key,))[0]
+        found = self.db.one("SELECT value FROM meta WHERE key = ?", (key,))
+        if found is None:
+            raise IndexerError(f"{self.db} has no {key!r} in its meta: not an index database")
+        return found[0]
 
     @property
     def checkpoint(self) -> int:
         return int(self.meta("checkpoint"))
 
     def count(self) -> int:
-        return self.db.one("SELECT count(*) FROM events")[0]
+        return self.db.all("SELECT count(*) FROM events")[0][0]
 
     # ------------------------------------------------------------------ RPC
 
@@ -535,16 +534,6 @@ def for_deployment(
         min(d.block for d in deployments),
         settings,
     )
-
-
-class IndexerRPCError(Exception):
-    """A JSON-RPC error response, with its code and message in the text."""
-
-    def __init__(self, error: Any) -> None:
-        if isinstance(error, dict):
-            super().__init__(f"{error.get('code')}: {error.get('message')}")
-        else:
-            super().__init__(str(error))
 
 
 def escrow_abi(contract_type: Any) -> list[dict[str, Any]]:

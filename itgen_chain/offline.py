@@ -51,9 +51,9 @@ def keep_explorer_lookups_offline() -> None:
     get_supported_chains._itgen_offline = True  # type: ignore[attr-defined]
     client.get_supported_chains = get_supported_chains
     explorer.get_supported_chains = get_supported_chains
-    original = explorer.Etherscan.supports_chain.__func__
+    original = explorer.Etherscan.supports_chain.__func__  # type: ignore[attr-defined]
 
     def supports_chain(cls: Any, chain_id: int) -> bool:
         return chain_id not in LOCAL_CHAIN_IDS and original(cls, chain_id)
 
-    explorer.Etherscan.supports_chain = classmethod(supports_chain)  # type: ignore[method-assign]
+    explorer.Etherscan.supports_chain = classmethod(supports_chain)  # type: ignore[method-assign,assignment]

@@ -16,7 +16,17 @@ from itgen_chain import claims
 from itgen_chain.amounts import format_time, format_tokens
 from itgen_chain.attestations import Attestation, Milestone, SignedAttestation
 from itgen_chain.claims import ClaimJump
-from itgen_chain.exceptions import ItgenError, NodeUnavailable, RosterError, RowError
+from itgen_chain.exceptions import (
+    ItgenError,
+    NodeUnavailable,
+    NothingSent,
+    ProgramEnded,
+    ProgramPaused,
+    RejectedTransaction,
+    RosterError,
+    RowError,
+    WouldRevert,
+)
 from itgen_chain.indexer import escrow_abi
 from itgen_chain.journal import Journal
 from itgen_chain.reverts import explain
@@ -187,15 +197,9 @@ class EscrowClient:
         now = self.provider.get_block("latest").timestamp
         # The program's state refuses the whole roster: one line, not a row.
         if self.escrow.paused():
-            raise ItgenError(
-                "the program is paused: nothing is released until the admin resumes it; "
-                "nothing was sent"
-            )
+            raise ProgramPaused()
         if now > (end := self.escrow.programEnd()):
-            raise ItgenError(
-                f"the program ended at {format_time(end)}: nothing more is released; "
-                "nothing was sent"
-            )
+            raise ProgramEnded(format_time(end))
         for registrar, total in spend.items():
             allowance, released, expiry, _, active = self.escrow.registrar(registrar)
             if not active:
@@ -252,7 +256,7 @@ class EscrowClient:
     ) -> list[str]:
         """Simulates, journals, sends and waits for each batch in turn, one line each;
         returns the transaction hashes."""
-        hashes = []
+        hashes: list[str] = []
         method = self.escrow.attestBatchBySig if by_sig else self.escrow.attestBatch
         for batch, gas in self.fit(plan, batch_size, by_sig, sender):
             arguments = [item.as_call_argument() for item in batch]
@@ -327,9 +331,8 @@ class EscrowClient:
                 half = len(batch) // 2
                 queue[0:0] = [batch[:half], batch[half:]]
             else:
-                raise ItgenError(
-                    f"row {batch[0].row} would fail even alone ({refusal or f'{gas:,} gas'}); "
-                    "nothing was sent"
+                raise NothingSent(
+                    f"row {batch[0].row} would fail even alone ({refusal or f'{gas:,} gas'})"
                 )
 
     def calldata(self, name: str) -> Callable[[list], str]:
@@ -338,7 +341,7 @@ class EscrowClient:
         from eth_abi import encode
         from eth_utils import function_abi_to_4byte_selector, get_abi_input_types
 
-        [abi] = [item for item in self.abi if item.get("name") == name]
+        abi: Any = next(item for item in self.abi if item.get("name") == name)
         selector, types = function_abi_to_4byte_selector(abi), get_abi_input_types(abi)
         return lambda arguments: "0x" + (selector + encode(types, [arguments])).hex()
 
@@ -356,7 +359,7 @@ class EscrowClient:
             reason = explain(error, self.abi, self.decimals)
             if reason is None:
                 return None, str(error).strip().splitlines()[0] if str(error).strip() else ""
-            raise ItgenError(f"the batch would revert: {reason}; nothing was sent") from None
+            raise WouldRevert("the batch", reason) from None
 
     def _broadcast(self, raw: bytes) -> None:
         """Sends signed bytes; "already known" is fine; a refusal raises RejectedTransaction."""
@@ -385,14 +388,6 @@ class EscrowClient:
                 return receipt
             time.sleep(0.05)
         return None
-
-
-class RejectedTransaction(Exception):
-    """The node refused a signed transaction (not a lost connection)."""
-
-    def __init__(self, reason: str) -> None:
-        self.reason = reason
-        super().__init__(reason)
 
 
 def _keccak(data: bytes) -> bytes:

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from itgen_chain.amounts import format_time, format_tokens, to_base_units
-from itgen_chain.exceptions import AdminError, ItgenError, RegistrarExpiryError
+from itgen_chain.exceptions import AdminError, ItgenError, RegistrarExpiryError, WouldRevert
 
 
 @dataclass(frozen=True)
@@ -247,9 +247,7 @@ class Program:
         except Exception as error:  # web3's ContractLogicError, with the revert data
             if _is_connection_error(error):
                 raise
-            raise ItgenError(
-                f"{what} would revert: {self.explain(error)}; nothing was sent"
-            ) from None
+            raise WouldRevert(what, self.explain(error)) from None
 
     def explain(self, error: BaseException) -> str:
         """A revert of the escrow or its token, in words."""
@@ -378,6 +376,7 @@ def connect(
     from itgen_chain import compiled, records
 
     provider = chain.provider
+    deployment: Discovered | records.Deployment
     if escrow:
         known_block = salt_file is not None and records.read_salt_file(salt_file).block > 0
         found = discover(escrow, find_block and not known_block)

@@ -17,7 +17,7 @@ def run_audit(
     echo: Callable[[str], None] = lambda line: None,
     escrow: str | None = None,
     program: str = "main",
-):
+) -> tuple[dict[str, Any], dict[str, Path]]:
     from ape import chain
 
     from itgen_chain.program import connect

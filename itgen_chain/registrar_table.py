@@ -50,7 +50,9 @@ def changes_from_table(program: Any, path: Path) -> list[Any]:
         for number, line in enumerate(body, start=2)
         if any(cell.strip() for cell in line)
     ]
-    changes, errors, seen = [], [], {}
+    changes: list[Any] = []
+    errors: list[RowError] = []
+    seen: dict[str, int] = {}
     for number, row in rows:
         registrar = (row.get("registrar") or "").strip()
         action = (row.get("action") or "set").strip().lower() or "set"
@@ -81,9 +83,7 @@ def changes_from_table(program: Any, path: Path) -> list[Any]:
         except RowError as error:
             errors.append(error)
         except ItgenError as error:  # the Program's own checks, named with their row
-            errors.append(
-                RowError(number, "registrar", str(error).removesuffix("; nothing was sent"))
-            )
+            errors.append(RowError(number, "registrar", getattr(error, "reason", str(error))))
     if errors:
         raise RosterError(str(path), errors)
     return changes

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import json
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -130,7 +131,8 @@ def build(
     out_by_tx: dict[str, int] = defaultdict(int)
     paid_out_by_tx: dict[str, int] = defaultdict(int)
     in_by_tx: dict[str, int] = defaultdict(int)
-    payouts, allowances = [], {}
+    payouts: list[dict[str, Any]] = []
+    allowances: dict[str, int] = {}
     per_registrar: dict[str, dict[str, int]] = defaultdict(lambda: {"released": 0, "count": 0})
     per_course: dict[str, dict[str, int]] = defaultdict(lambda: {"released": 0, "count": 0})
     per_milestone: dict[str, dict[str, int]] = defaultdict(lambda: {"released": 0, "count": 0})
@@ -292,7 +294,9 @@ def _amount_fields(amount: int, decimals: int) -> dict[str, str]:
 
 
 def cross_check(
-    roster: list[tuple], paid: dict[tuple[str, str], int], payouts: list[dict[str, Any]] = ()
+    roster: list[tuple],
+    paid: dict[tuple[str, str], int],
+    payouts: Sequence[dict[str, Any]] = (),
 ) -> dict[str, Any]:
     """Roster rows (row, studentId, milestone[, payee]) against payouts: rows not paid,
     payouts of no row, payouts twice, and rows paid to another wallet than the row names

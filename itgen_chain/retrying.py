@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from itgen_chain.exceptions import ItgenError
+from itgen_chain.exceptions import RateLimited, RetriesSpent
 
 T = TypeVar("T")
 
@@ -90,17 +90,6 @@ def classify(error: BaseException) -> str | None:
     return None
 
 
-class RetriesSpent(ItgenError):
-    """The provider kept refusing past the retries allowed."""
-
-    def __init__(self, what: str, tries: int, seconds: float, error: BaseException) -> None:
-        first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        super().__init__(
-            f"{what}: the node kept refusing after {tries} tries over {seconds:.0f} s "
-            f"({first}); nothing was lost: run the command again, or raise --retries"
-        )
-
-
 @dataclass
 class Retrier:
     """Backoff within `retries` on rate limits and dropped connections."""
@@ -137,10 +126,6 @@ class Retrier:
         raise AssertionError("unreachable")
 
 
-class RateLimited(Exception):
-    """A JSON-RPC error response that is a rate limit (-32005 "limit exceeded", -32029)."""
-
-
 _installed: dict[str, Any] = {}
 
 
@@ -173,7 +158,7 @@ def install(retries: int = 6, backoff: float = 0.5) -> None:
         return _installed["retrier"].call("a batch of calls", batch, self, requests)
 
     HTTPProvider.make_request = make_request  # type: ignore[method-assign]
-    HTTPProvider.make_batch_request = make_batch_request  # type: ignore[method-assign]
+    HTTPProvider.make_batch_request = make_batch_request  # type: ignore[method-assign,assignment]
 
 
 def current() -> Retrier | None:

@@ -23,7 +23,7 @@ from typing import Any
 from itgen_chain import admin_calls, safe_file, tx_builder
 from itgen_chain import safe as safes
 from itgen_chain.console import Confirm, Echo, ask, quiet
-from itgen_chain.exceptions import ItgenError, SafeError
+from itgen_chain.exceptions import ItgenError, NothingSent, SafeError
 from itgen_chain.program import Change, Program
 
 
@@ -117,7 +117,7 @@ def context(
         symbol = program.token.symbol()
     except Exception:  # a token without the optional symbol(): ape's ContractLogicError
         symbol = "tokens"
-    names = {to_checksum_address(program.escrow.donor()): "the donor"}
+    names: dict[str, str] = {to_checksum_address(program.escrow.donor()): "the donor"}
     return admin_calls.Context(
         to_checksum_address(program.escrow.address),
         to_checksum_address(program.token.address),
@@ -364,7 +364,8 @@ def execute(
     except Exception as error:  # ape's ContractLogicError: GSxxx or a call's revert
         text = str(error)
         raise SafeError(
-            f"the Safe would refuse to execute: {safes.safe_error(text) or program.explain(error)}; nothing was sent"
+            f"the Safe would refuse to execute: {safes.safe_error(text) or program.explain(error)}; "
+            "nothing was sent"
         ) from None
     with signing(sender):
         receipt = contract.execTransaction(*arguments, sender=sender)
@@ -480,21 +481,19 @@ def signing(account: Any, verbose: bool = False) -> Iterator[None]:
     variable = f"APE_ACCOUNTS_{account.alias}_PASSPHRASE"
     passphrase = os.environ.get(variable)
     if passphrase is None and not sys.stdin.isatty():
-        raise ItgenError(
+        raise NothingSent(
             f"the keystore account {account.alias} needs its passphrase and there is no "
-            f"terminal to ask at: set {variable} for an unattended run; nothing was sent"
+            f"terminal to ask at: set {variable} for an unattended run"
         )
     try:
         with logger.at_level(LogLevel.ERROR):  # not ape's "Danger!" warning: the person said yes
             account.set_autosign(True, passphrase=passphrase)
     except AccountsError as error:
-        raise ItgenError(f"{account.alias}: {error}; nothing was sent") from None
+        raise NothingSent(f"{account.alias}: {error}") from None
     except Exception as error:  # eth-keyfile's wrong passphrase
         if "password" in str(error).lower() or "mac mismatch" in str(error).lower():
-            raise ItgenError(
-                f"{account.alias}: wrong passphrase (from {variable if passphrase else 'the prompt'}); "
-                "nothing was sent"
-            ) from None
+            source = variable if passphrase else "the prompt"
+            raise NothingSent(f"{account.alias}: wrong passphrase (from {source})") from None
         raise
     try:
         yield

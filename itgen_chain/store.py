@@ -16,7 +16,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from itgen_chain.exceptions import ItgenError
+from itgen_chain.exceptions import (
+    StoreError,
+)
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -32,10 +34,6 @@ CREATE TABLE IF NOT EXISTS events (
 );
 CREATE TABLE IF NOT EXISTS programs (escrow TEXT PRIMARY KEY, token TEXT NOT NULL);
 """
-
-
-class StoreError(ItgenError):
-    """An index database that cannot be opened."""
 
 
 def is_url(target: str | Path) -> bool:

@@ -100,7 +100,7 @@ def batch_file(
     changes: list[Any], chain_id: int, safe: str, name: str, created_at: int | None = None
 ) -> dict[str, Any]:
     """The batch with its checksum."""
-    batch = {
+    batch: dict[str, Any] = {
         "version": "1.0",
         "chainId": str(chain_id),
         "createdAt": created_at if created_at is not None else int(time.time() * 1000),
@@ -174,7 +174,7 @@ def _call(item: dict[str, Any]) -> Call:
         raise ValueError(f"to {to!r} is not an address")
     text = item.get("data")
     data = _hex_data(text) if text not in (None, "", "0x") else None
-    method = item.get("contractMethod")
+    method: Any = item.get("contractMethod")
     encoded = _encode(method, item.get("contractInputsValues") or {}) if method else None
     if data is not None and encoded is not None and data != encoded:
         raise ValueError(

@@ -12,11 +12,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from itgen_chain.compiled import escrow_artifact
-from itgen_chain.exceptions import ItgenError
-
-
-class ExplorerError(ItgenError):
-    """The explorer submission could not be made; the manual upload remains."""
+from itgen_chain.exceptions import (
+    ExplorerError,
+)
 
 
 @dataclass(frozen=True)

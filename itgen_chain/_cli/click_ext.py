@@ -177,6 +177,7 @@ def confirm_or_stop(message: str, yes: bool) -> None:
 
 @contextmanager
 def _progress_bar(total: int, label: str) -> Iterator[Callable[[int], None]]:
+    bar: Any
     with click.progressbar(length=total, label=label) as bar:
         yield bar.update
 

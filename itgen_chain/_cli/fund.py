@@ -30,23 +30,20 @@ from itgen_chain._cli.click_ext import (
 @reports_errors
 def cli(network, program, account, amount: str, dry_run: bool, yes: bool) -> None:
     """Move AMOUNT tokens (as people say it: 1000000, 12.5) into the escrow."""
-    from itgen_chain.exceptions import ItgenError
+    from itgen_chain.exceptions import InsufficientBalance, NothingSent
     from itgen_chain.program import connect
 
     conn = connect(program=program)
     value = conn.amount(amount)
     if value == 0:
-        raise ItgenError("the amount is zero; nothing was sent")
+        raise NothingSent("the amount is zero")
     click.echo(
         f"fund {conn.tokens(value)} tokens ({value} base units) from {account.address} "
         f"into {conn.escrow.address}"
     )
     held = conn.token.balanceOf(account)
     if held < value:
-        raise ItgenError(
-            f"{account.address} holds {conn.tokens(held)} tokens, {conn.tokens(value)} are "
-            "needed; nothing was sent"
-        )
+        raise InsufficientBalance(account.address, conn.tokens(held), conn.tokens(value))
     # Tether-style tokens refuse to change a non-zero allowance to another non-zero one
     # ("reset to 0 first"): a leftover allowance is set to zero before the new one.
     allowance = conn.token.allowance(account, conn.escrow)

@@ -6,6 +6,7 @@ ape itgen index --network bsc:mainnet:node --confirmations 15
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 from ape.cli import network_option
@@ -114,6 +115,7 @@ def cli(
     from itgen_chain.retrying import install
 
     install(retries, backoff)
+    deployments: list[Any]  # Discovered escrows, or recorded Deployments
     if escrows:
         deployments = [discover(address) for address in escrows]
         for found in deployments:
@@ -154,6 +156,7 @@ def cli(
         indexing,
     )
     started = time.monotonic()
+    bar: Any
     with click.progressbar(length=1, label="indexing") as bar:
 
         def progress(done: int, total: int) -> None:

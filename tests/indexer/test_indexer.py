@@ -8,8 +8,8 @@ import pytest
 from helpers import events, make_indexer, student  # tests/indexer/helpers.py
 
 from itgen_chain import report as audit_report
-from itgen_chain.exceptions import ItgenError
-from itgen_chain.indexer import Indexer, IndexerError, IndexerSettings, escrow_abi
+from itgen_chain.exceptions import IndexerError, ItgenError
+from itgen_chain.indexer import Indexer, IndexerSettings, escrow_abi
 from itgen_chain.store import Store
 
 DAY = 86_400
@@ -387,7 +387,7 @@ def test_indexing_follows_the_nodes_finalized_block_when_asked(
 def test_a_node_without_the_finalized_tag_gets_the_fixed_depth(
     index_db, program, chain, project, tmp_path
 ):
-    from itgen_chain.indexer import IndexerRPCError
+    from itgen_chain.exceptions import IndexerRPCError
 
     def no_finalized(request):
         def wrapped(method, params):
