@@ -7,8 +7,6 @@ the repository too.
 
 from __future__ import annotations
 
-import os
-
 import click
 
 from itgen_chain._cli import (
@@ -32,14 +30,9 @@ from itgen_chain._cli import (
     sign,
     verify,
 )
-from itgen_chain.offline import keep_explorer_lookups_offline
-from itgen_chain.retrying import install as install_retries
 
-keep_explorer_lookups_offline()
-# Before any command connects: the calls made while connecting are retried too. The number
-# of retries is ITGEN_RETRIES (the `itgen: retries` setting is applied once ape's config is
-# read, and `--retries` where a command takes it).
-install_retries(int(os.environ.get("ITGEN_RETRIES", "6")))
+# Nothing is patched when this package is imported: each command's class (ItgenCommand in
+# click_ext.py) installs retries and offline explorer lookups when the command runs.
 
 
 @click.group(short_help="Scholarship escrow on BNB Chain: deploy, attest, index, audit.")

@@ -14,7 +14,6 @@ from itgen_chain._cli.click_ext import (
     ItgenCommand,
     admin_options,
     program_option,
-    reports_errors,
     send_changes,
 )
 
@@ -29,7 +28,6 @@ def cli() -> None:
 @click.argument("new_admin")
 @admin_options
 @program_option
-@reports_errors
 def begin(network, program, new_admin, sending) -> None:
     """Propose NEW_ADMIN (an address, or a Safe); it accepts after the delay."""
     from itgen_chain.program import connect
@@ -43,7 +41,6 @@ def begin(network, program, new_admin, sending) -> None:
 @network_option()
 @admin_options
 @program_option
-@reports_errors
 def accept(network, program, sending) -> None:
     """Take the admin role, as the pending admin, once the delay has passed."""
     from ape import chain
@@ -59,7 +56,6 @@ def accept(network, program, sending) -> None:
 @network_option()
 @admin_options
 @program_option
-@reports_errors
 def cancel(network, program, sending) -> None:
     """Withdraw a handover not yet accepted."""
     from itgen_chain.program import connect
@@ -72,7 +68,6 @@ def cancel(network, program, sending) -> None:
 @cli.command(cls=ItgenCommand)
 @network_option()
 @program_option
-@reports_errors
 def show(network, program) -> None:
     """Who holds each role, and any handover pending."""
     from itgen_chain._cli.click_ext import show_roles

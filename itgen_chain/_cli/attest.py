@@ -22,7 +22,6 @@ from itgen_chain._cli.click_ext import (
     program_option,
     reference_pattern_option,
     registrar_escrow_option,
-    reports_errors,
     salt_file_option,
     verbose_option,
     yes_option,
@@ -42,7 +41,6 @@ from itgen_chain._cli.click_ext import (
 @registrar_escrow_option
 @verbose_option
 @salt_file_option
-@reports_errors
 def cli(
     network,
     program,

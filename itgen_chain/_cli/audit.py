@@ -15,7 +15,6 @@ from itgen_chain._cli.click_ext import (
     ItgenCommand,
     escrow_option,
     program_option,
-    reports_errors,
     retries_option,
     retries_said,
 )
@@ -51,7 +50,6 @@ from itgen_chain.config import settings
 @retries_option
 @escrow_option
 @program_option
-@reports_errors
 def cli(
     network,
     program,
@@ -69,7 +67,7 @@ def cli(
 
     from itgen_chain import records
     from itgen_chain.amounts import format_tokens
-    from itgen_chain.reconcile import charity_summary, run_audit
+    from itgen_chain.audit import charity_summary, run_audit
     from itgen_chain.retrying import install
 
     install(retries)

@@ -15,7 +15,7 @@ from pathlib import Path
 import click
 from ape.cli import network_option
 
-from itgen_chain._cli.click_ext import ItgenCommand, admin_options, program_option, reports_errors
+from itgen_chain._cli.click_ext import ItgenCommand, admin_options, program_option
 
 
 @click.command(cls=ItgenCommand)
@@ -30,7 +30,6 @@ from itgen_chain._cli.click_ext import ItgenCommand, admin_options, program_opti
 )
 @admin_options
 @program_option
-@reports_errors
 def cli(network, program, file, check, allow_targets, sending) -> None:
     """Send FILE's calls as one Safe transaction, shown decoded and checked first."""
     from ape import chain

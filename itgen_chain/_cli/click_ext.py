@@ -239,16 +239,25 @@ def use_documented_endpoint(provider: Any) -> None:
 
 
 class ItgenCommand(ConnectedProviderCommand):
-    """ape's ConnectedProviderCommand, with what each itgen command needs as it runs: the
-    documented endpoint of BNB Chain's networks, and our errors raised while connecting
-    shown as one line."""
+    """ape's ConnectedProviderCommand, with what each itgen command needs as it runs:
+    retries and offline explorer lookups installed, the documented endpoint of BNB Chain's
+    networks, and the package's errors (ItgenError) shown as one line `Error: ...` with exit
+    code 1, wherever they are raised, connecting included."""
 
     def invoke(self, ctx: click.Context) -> Any:
         from ape.api import ProviderAPI
 
+        from itgen_chain.config import settings
         from itgen_chain.exceptions import ItgenError
+        from itgen_chain.offline import keep_explorer_lookups_offline
+        from itgen_chain.retrying import install
 
         try:
+            # When a command runs, not when the package is imported: explorer lookups kept
+            # offline, and every JSON-RPC call retried (connecting included; a command's
+            # --retries installs its own number later).
+            keep_explorer_lookups_offline()
+            install(settings().retries)
             from ape.cli.options import NETWORK_META_KEY
 
             for provider in (

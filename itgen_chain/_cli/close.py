@@ -12,7 +12,6 @@ from itgen_chain._cli.click_ext import (
     ItgenCommand,
     admin_options,
     program_option,
-    reports_errors,
     send_changes,
 )
 
@@ -21,7 +20,6 @@ from itgen_chain._cli.click_ext import (
 @network_option()
 @admin_options
 @program_option
-@reports_errors
 def cli(network, program, sending) -> None:
     """Reclaim the escrow's balance to the donor once the program has ended."""
     from ape import chain

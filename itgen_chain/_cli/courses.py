@@ -13,7 +13,6 @@ from itgen_chain._cli.click_ext import (
     admin_options,
     parse_amount,
     program_option,
-    reports_errors,
     send_changes,
 )
 
@@ -30,7 +29,6 @@ def cli() -> None:
 @click.option("--completion", callback=parse_amount, default="0", show_default=True)
 @admin_options
 @program_option
-@reports_errors
 def set_course(network, program, course, registration, completion, sending) -> None:
     """Add COURSE or update its amounts (it becomes active)."""
     from itgen_chain.program import connect
@@ -49,7 +47,6 @@ cli.add_command(set_course, name="update")
 @click.argument("course", type=click.IntRange(0, 2**256 - 1))
 @admin_options
 @program_option
-@reports_errors
 def deactivate(network, program, course, sending) -> None:
     """Stop COURSE from paying."""
     from itgen_chain.program import connect
@@ -62,7 +59,6 @@ def deactivate(network, program, course, sending) -> None:
 @cli.command(name="list", cls=ItgenCommand)
 @network_option()
 @program_option
-@reports_errors
 def list_courses(network, program) -> None:
     """Every course ever set, with its amounts and status, and who holds each role."""
     from itgen_chain._cli.click_ext import show_roles

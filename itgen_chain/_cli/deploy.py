@@ -19,7 +19,6 @@ from itgen_chain._cli.click_ext import (
     dry_run_option,
     parse_time,
     program_option,
-    reports_errors,
     yes_option,
 )
 from itgen_chain.amounts import format_time
@@ -49,7 +48,6 @@ from itgen_chain.amounts import format_time
 @dry_run_option
 @yes_option
 @program_option
-@reports_errors
 def cli(
     network,
     program,

@@ -13,7 +13,6 @@ from itgen_chain._cli.click_ext import (
     admin_options,
     parse_time,
     program_option,
-    reports_errors,
     send_changes,
 )
 
@@ -23,7 +22,6 @@ from itgen_chain._cli.click_ext import (
 @click.argument("new_end", callback=parse_time)
 @admin_options
 @program_option
-@reports_errors
 def cli(network, program, new_end, sending) -> None:
     """Extend the program to NEW_END (a date in UTC or a unix time)."""
     from itgen_chain.program import connect

@@ -15,7 +15,6 @@ from itgen_chain._cli.click_ext import (
     dry_run_option,
     parse_amount,
     program_option,
-    reports_errors,
     yes_option,
 )
 
@@ -27,7 +26,6 @@ from itgen_chain._cli.click_ext import (
 @dry_run_option
 @yes_option
 @program_option
-@reports_errors
 def cli(network, program, account, amount: str, dry_run: bool, yes: bool) -> None:
     """Move AMOUNT tokens (as people say it: 1000000, 12.5) into the escrow."""
     from itgen_chain.exceptions import InsufficientBalance, NothingSent

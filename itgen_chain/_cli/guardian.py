@@ -14,7 +14,6 @@ from itgen_chain._cli.click_ext import (
     ItgenCommand,
     admin_options,
     program_option,
-    reports_errors,
     send_changes,
 )
 
@@ -29,7 +28,6 @@ def cli() -> None:
 @click.argument("guardian")
 @admin_options
 @program_option
-@reports_errors
 def set_guardian(network, program, guardian, sending) -> None:
     """Make GUARDIAN a pauser: it may pause all releases, nothing else."""
     from itgen_chain.program import connect
@@ -43,7 +41,6 @@ def set_guardian(network, program, guardian, sending) -> None:
 @click.argument("guardian")
 @admin_options
 @program_option
-@reports_errors
 def revoke(network, program, guardian, sending) -> None:
     """Take the pauser role from GUARDIAN."""
     from itgen_chain.program import connect

@@ -15,7 +15,6 @@ from itgen_chain._cli.click_ext import (
     DatabaseParam,
     ItgenCommand,
     program_option,
-    reports_errors,
     retries_option,
     retries_said,
 )
@@ -88,7 +87,6 @@ from itgen_chain.config import settings
     "repeat it for several in one pass. Default: the recorded program of --network.",
 )
 @program_option
-@reports_errors
 def cli(
     network,
     program,

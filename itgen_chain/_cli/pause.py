@@ -12,7 +12,6 @@ from itgen_chain._cli.click_ext import (
     ItgenCommand,
     admin_options,
     program_option,
-    reports_errors,
     send_changes,
 )
 
@@ -22,7 +21,6 @@ from itgen_chain._cli.click_ext import (
 @click.argument("state", type=click.Choice(["on", "off"]))
 @admin_options
 @program_option
-@reports_errors
 def cli(network, program, state, sending) -> None:
     """on: stop all releases now. off: resume them."""
     from itgen_chain.program import connect

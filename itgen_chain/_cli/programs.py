@@ -9,12 +9,11 @@ from __future__ import annotations
 import click
 from ape.cli import network_option
 
-from itgen_chain._cli.click_ext import ItgenCommand, reports_errors
+from itgen_chain._cli.click_ext import ItgenCommand
 
 
 @click.command(cls=ItgenCommand)
 @network_option()
-@reports_errors
 def cli(network) -> None:
     """Every program recorded for --network: name, escrow, block, program end, salt."""
     from ape import chain

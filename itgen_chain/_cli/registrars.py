@@ -17,7 +17,6 @@ from itgen_chain._cli.click_ext import (
     parse_amount,
     parse_time,
     program_option,
-    reports_errors,
     send_changes,
 )
 
@@ -40,7 +39,6 @@ def cli() -> None:
 )
 @admin_options
 @program_option
-@reports_errors
 def set_registrar(network, program, registrar, allowance, expiry, sending) -> None:
     """Add REGISTRAR or change its allowance and expiry."""
     from itgen_chain.program import connect
@@ -58,7 +56,6 @@ cli.add_command(set_registrar, name="add")
 @click.argument("registrar")
 @admin_options
 @program_option
-@reports_errors
 def remove(network, program, registrar, sending) -> None:
     """Remove REGISTRAR: it can release nothing afterwards."""
     from itgen_chain.program import connect
@@ -73,7 +70,6 @@ def remove(network, program, registrar, sending) -> None:
 @click.argument("table", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @admin_options
 @program_option
-@reports_errors
 def apply(network, program, table, sending) -> None:
     """Apply TABLE, a CSV of registrar,allowance[,expiry][,action]: action `set` (the
     default) or `remove`. Through a Safe, every row goes out as one Safe transaction."""
@@ -89,7 +85,6 @@ def apply(network, program, table, sending) -> None:
 @network_option()
 @click.argument("registrars", nargs=-1)
 @program_option
-@reports_errors
 def list_registrars(network, program, registrars) -> None:
     """Who holds each role; allowance, released and expiry of REGISTRARS (default: all
     ever set)."""

@@ -17,7 +17,6 @@ from itgen_chain._cli.click_ext import (
     dry_run_option,
     program_option,
     registrar_escrow_option,
-    reports_errors,
     verbose_option,
     yes_option,
 )
@@ -33,7 +32,6 @@ from itgen_chain._cli.click_ext import (
 @program_option
 @registrar_escrow_option
 @verbose_option
-@reports_errors
 def cli(
     network,
     program,

@@ -13,7 +13,6 @@ from itgen_chain._cli.click_ext import (
     ItgenCommand,
     admin_options,
     program_option,
-    reports_errors,
     send_changes,
 )
 
@@ -25,7 +24,6 @@ from itgen_chain._cli.click_ext import (
 @click.argument("amount", type=click.IntRange(1, 2**256 - 1))
 @admin_options
 @program_option
-@reports_errors
 def cli(network, program, token, to, amount, sending) -> None:
     """Send AMOUNT base units of TOKEN held by the escrow to TO."""
     from itgen_chain.program import connect

@@ -18,7 +18,6 @@ from ape.cli import network_option
 from itgen_chain._cli.click_ext import (
     ItgenCommand,
     optional_account_option,
-    reports_errors,
     yes_option,
 )
 
@@ -92,7 +91,6 @@ def _say_status(document: Any, safe: Any) -> None:
 @cli.command(cls=ItgenCommand)
 @network_option()
 @files_argument
-@reports_errors
 def show(network, files) -> None:
     """The calls decoded, the Safe transaction hash, and who signed FILES so far."""
     document, _, safe, _ = _open(files)
@@ -109,7 +107,6 @@ def show(network, files) -> None:
     help="Write the signed copy here (default: FILES' first, in place).",
 )
 @yes_option
-@reports_errors
 def sign(network, account, files, out, yes) -> None:
     """Sign FILES' Safe transaction as the owner --account, after seeing it decoded."""
     from itgen_chain import safe as safes
@@ -142,7 +139,6 @@ def sign(network, account, files, out, yes) -> None:
 @optional_account_option
 @files_argument
 @yes_option
-@reports_errors
 def approve(network, account, files, yes) -> None:
     """Approve FILES' Safe transaction hash on chain (approveHash) as the owner --account:
     the Safe counts it as that owner's signature."""
@@ -177,7 +173,6 @@ def approve(network, account, files, yes) -> None:
 @optional_account_option
 @files_argument
 @yes_option
-@reports_errors
 def execute(network, account, files, yes) -> None:
     """Execute FILES' Safe transaction (their signatures merged, with on-chain approvals),
     sent from --account (any funded account)."""

@@ -17,7 +17,6 @@ from itgen_chain._cli.click_ext import (
     program_option,
     reference_pattern_option,
     registrar_escrow_option,
-    reports_errors,
     salt_file_option,
     yes_option,
 )
@@ -35,7 +34,6 @@ from itgen_chain._cli.click_ext import (
 @program_option
 @registrar_escrow_option
 @salt_file_option
-@reports_errors
 def cli(
     network,
     program,

@@ -20,7 +20,7 @@ from pathlib import Path
 import click
 from ape.cli import network_option
 
-from itgen_chain._cli.click_ext import ItgenCommand, escrow_option, program_option, reports_errors
+from itgen_chain._cli.click_ext import ItgenCommand, escrow_option, program_option
 
 
 @click.command(cls=ItgenCommand)
@@ -39,7 +39,6 @@ from itgen_chain._cli.click_ext import ItgenCommand, escrow_option, program_opti
     "(https://api.etherscan.io/v2/api?chainid=N), used when ETHERSCAN_API_KEY is set.",
 )
 @program_option
-@reports_errors
 def cli(network, program, escrow: str | None, out: Path, explorer_api: str | None) -> None:
     """Compare the escrow's code on chain with the package's; match or mismatch."""
     from ape import chain

@@ -7,7 +7,7 @@ import json
 import pytest
 from helpers import events, make_indexer, student  # tests/indexer/helpers.py
 
-from itgen_chain import report as audit_report
+from itgen_chain import books, report
 from itgen_chain.exceptions import IndexerError, ItgenError
 from itgen_chain.indexer import Indexer, IndexerSettings, escrow_abi
 from itgen_chain.store import Store
@@ -167,7 +167,7 @@ def test_reorg_between_kept_blocks_loses_no_payout(index_db, program, chain, pro
     ids = {e["studentId"] for e in events(db, "ScholarshipReleased")}
     assert "0x" + (301).to_bytes(32, "big").hex() in ids
     balance = token.balanceOf(escrow, block_id=again.checkpoint)
-    assert audit_report.build(db, balance, 18, chain.chain_id)["reconciled"] is True
+    assert books.build(db, balance, 18, chain.chain_id)["reconciled"] is True
 
 
 def test_confirmation_depth_leaves_recent_blocks_for_later(
@@ -188,15 +188,15 @@ def test_audit_reconciles_a_program(index_db, program, chain, project, tmp_path)
     indexer = make_indexer(program, chain, project, db)
     indexer.run()
     balance = token.balanceOf(escrow, block_id=indexer.checkpoint)
-    report = audit_report.build(db, balance, 18, chain.chain_id)
-    assert report["reconciled"] is True
-    t = report["totals"]
+    audit = books.build(db, balance, 18, chain.chain_id)
+    assert audit["reconciled"] is True
+    t = audit["totals"]
     assert t["funded"]["base_units"] == str(50_000 * UNIT)
     assert t["direct_transfers_in"]["tokens"] == "123"
     assert t["released"]["base_units"] == str(3_850 * UNIT)
-    assert report["per_course"]["2"]["count"] == 5
-    assert report["per_milestone"]["completion"]["released"]["tokens"] == "100"
-    assert report["paid_twice"] == []
+    assert audit["per_course"]["2"]["count"] == 5
+    assert audit["per_milestone"]["completion"]["released"]["tokens"] == "100"
+    assert audit["paid_twice"] == []
 
 
 def test_audit_reports_a_difference_with_its_transaction(
@@ -215,11 +215,11 @@ def test_audit_reports_a_difference_with_its_transaction(
         tampered.execute(
             "DELETE FROM events WHERE block_number = ? AND log_index = ?", (row[1], row[2])
         )
-    report = audit_report.build(
+    audit = books.build(
         db, token.balanceOf(escrow, block_id=indexer.checkpoint), 18, chain.chain_id
     )
-    assert report["reconciled"] is False
-    assert any(d.get("tx_hash") == row[0] for d in report["differences"])
+    assert audit["reconciled"] is False
+    assert any(d.get("tx_hash") == row[0] for d in audit["differences"])
 
 
 def test_audit_cross_checks_a_roster(index_db, program, chain, project, tmp_path):
@@ -230,11 +230,11 @@ def test_audit_cross_checks_a_roster(index_db, program, chain, project, tmp_path
     roster = [(n + 2, student(n).student_id, 0) for n in range(4)] + [
         (99, student(77).student_id, 0)
     ]
-    report = audit_report.build(db, token.balanceOf(escrow), 18, chain.chain_id, roster=roster)
-    assert report["roster"]["attested_not_paid"] == [99]
-    assert len(report["roster"]["paid_not_on_roster"]) == 12 - 4
-    assert report["roster"]["paid_twice"] == []
-    assert report["roster"]["paid_to_another_payee"] == []
+    audit = books.build(db, token.balanceOf(escrow), 18, chain.chain_id, roster=roster)
+    assert audit["roster"]["attested_not_paid"] == [99]
+    assert len(audit["roster"]["paid_not_on_roster"]) == 12 - 4
+    assert audit["roster"]["paid_twice"] == []
+    assert audit["roster"]["paid_to_another_payee"] == []
 
 
 def test_audit_roster_names_a_row_paid_to_another_wallet(index_db, program, chain, project):
@@ -242,10 +242,10 @@ def test_audit_roster_names_a_row_paid_to_another_wallet(index_db, program, chai
     make_indexer(program, chain, project, index_db).run()
     thief = "0x" + "7e" * 20
     roster = [(2, student(0).student_id, 0, student(0).payee), (3, student(1).student_id, 0, thief)]
-    report = audit_report.build(index_db, None, 18, chain.chain_id, roster=roster)
-    [jump] = report["roster"]["paid_to_another_payee"]
+    audit = books.build(index_db, None, 18, chain.chain_id, roster=roster)
+    [jump] = audit["roster"]["paid_to_another_payee"]
     assert jump["row"] == 3 and jump["paid_to"] == student(1).payee
-    assert any("row 3: PAID TO ANOTHER WALLET" in line for line in audit_report.summary(report))
+    assert any("row 3: PAID TO ANOTHER WALLET" in line for line in report.summary(audit))
 
 
 def test_audit_files_and_indexer_reject_another_escrow(index_db, program, chain, project, tmp_path):
@@ -253,8 +253,8 @@ def test_audit_files_and_indexer_reject_another_escrow(index_db, program, chain,
     db = index_db
     indexer = make_indexer(program, chain, project, db)
     indexer.run()
-    report = audit_report.build(db, token.balanceOf(escrow), 18, 56)
-    paths = audit_report.write(report, tmp_path / "out")
+    audit = books.build(db, token.balanceOf(escrow), 18, 56)
+    paths = report.write(audit, tmp_path / "out")
     assert json.loads(paths["json"].read_text())["reconciled"] is True
     assert paths["csv"].read_text().count("\n") == 13
     assert "https://bscscan.com/tx/0x" in paths["html"].read_text()
@@ -320,10 +320,8 @@ def test_audit_page_opens_offline_without_console_errors_and_shows_the_books(
     db = tmp_path / "i.sqlite"
     indexer = make_indexer(program, chain, project, db)
     indexer.run()
-    report = audit_report.build(
-        db, token.balanceOf(escrow, block_id=indexer.checkpoint), 18, 56, "USDT"
-    )
-    page = audit_report.write(report, tmp_path / "out")["html"]
+    audit = books.build(db, token.balanceOf(escrow, block_id=indexer.checkpoint), 18, 56, "USDT")
+    page = report.write(audit, tmp_path / "out")["html"]
     html = page.read_text()
     for loads_something in ("<script src", "<link", "<img", "url(", "@import", "<iframe"):
         assert loads_something not in html
@@ -340,7 +338,7 @@ def test_audit_reads_the_balance_at_the_head_not_at_the_indexed_block(
 ):
     """A normal BNB Chain node keeps state for recent blocks only: the audit reconciles from
     the events and compares with the balance at the head, counting transfers since."""
-    from itgen_chain.reconcile import run_audit
+    from itgen_chain.audit import run_audit
 
     record, escrow, token, registrar, *_ = program
     db = index_db
@@ -361,13 +359,13 @@ def test_audit_reads_the_balance_at_the_head_not_at_the_indexed_block(
 
     monkeypatch.setattr(type(chain.provider), "make_request", recording)
     said = []
-    report, _ = run_audit(db, tmp_path / "audit", echo=said.append)
-    check = report["balance_check"]
+    audit, _ = run_audit(db, tmp_path / "audit", echo=said.append)
+    check = audit["balance_check"]
     assert check["block"] == chain.blocks.height and check["match"] is True
-    assert report["reconciled"] is True and seen and historical == []
-    assert report["indexed_to_block"] == indexer.checkpoint < check["block"]
+    assert audit["reconciled"] is True and seen and historical == []
+    assert audit["indexed_to_block"] == indexer.checkpoint < check["block"]
     # The summary says where its books stop and that four newer payouts are not in them.
-    assert report["payouts_after_indexed_block"] == 4
+    assert audit["payouts_after_indexed_block"] == 4
     assert f"count events up to block {indexer.checkpoint} ({indexer.finality})" in said[1]
     assert said[2].strip().startswith("4 payout(s) were mined after it")
 
@@ -431,12 +429,12 @@ def test_many_programs_in_one_pass_give_each_its_own_books(
     for deployment in (record, second):
         alone = tmp_path / f"{deployment.escrow}.sqlite"
         for_deployment(deployment, chain.provider, abi, alone).run()
-        shared = audit_report.build(index_db, None, 18, chain.chain_id, escrow=deployment.escrow)
-        single = audit_report.build(alone, None, 18, chain.chain_id)
+        shared = books.build(index_db, None, 18, chain.chain_id, escrow=deployment.escrow)
+        single = books.build(alone, None, 18, chain.chain_id)
         for key in ("reconciled", "totals", "per_registrar", "per_course", "payouts"):
             assert shared[key] == single[key], key
     with pytest.raises(ItgenError, match="indexes 2 escrows: name one"):
-        audit_report.build(index_db, None, 18, chain.chain_id)
+        books.build(index_db, None, 18, chain.chain_id)
 
 
 def test_programs_on_two_tokens_book_only_their_own_token(
@@ -465,14 +463,14 @@ def test_programs_on_two_tokens_book_only_their_own_token(
     abi = escrow_abi(project.ScholarshipEscrow.contract_type)
     for_deployment([record, second], chain.provider, abi, index_db).run()
     for deployment, its_token in ((record, token), (second, other_token)):
-        books = audit_report.build(
+        audit = books.build(
             index_db,
             its_token.balanceOf(deployment.escrow),
             18,
             chain.chain_id,
             escrow=deployment.escrow,
         )
-        assert books["token"] == its_token.address
-        assert books["reconciled"] is True, books["differences"]
-    first = audit_report.build(index_db, None, 18, chain.chain_id, escrow=record.escrow)
+        assert audit["token"] == its_token.address
+        assert audit["reconciled"] is True, audit["differences"]
+    first = books.build(index_db, None, 18, chain.chain_id, escrow=record.escrow)
     assert first["totals"]["direct_transfers_in"]["tokens"] == "123"  # not 130

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from itgen_chain import claims, report
+from itgen_chain import books, claims, report
 
 
 def run_audit(
@@ -26,7 +26,7 @@ def run_audit(
 
     conn = connect(escrow, program)
     address = conn.escrow.address
-    events_meta = report.load_events(db, address)[1]
+    events_meta = books.load_events(db, address)[1]
     indexed = int(events_meta["checkpoint"])
     # Never historical state: a normal node keeps only recent blocks. The balance is read at
     # the head and compared with the events, plus the transfers since the indexed block.
@@ -40,17 +40,17 @@ def run_audit(
             for r in rows
         ]
     symbol = conn.token.symbol()
-    books = report.build(
+    audit = books.build(
         db, None, conn.decimals, chain.chain_id, symbol, roster, head_check, escrow=address
     )
     code = bytes(chain.provider.web3.eth.get_code(conn.escrow.address))
     verdict = compare(conn.escrow.address, code)
-    books["code_verification"] = {"match": verdict.match, "detail": verdict.detail}
-    paths = report.write(books, out)
-    for line in report.summary(books):
+    audit["code_verification"] = {"match": verdict.match, "detail": verdict.detail}
+    paths = report.write(audit, out)
+    for line in report.summary(audit):
         echo(line)
     echo(f"code: {verdict}")
-    return books, paths
+    return audit, paths
 
 
 def _head_check(conn: Any, provider: Any, indexed: int) -> dict[str, int]:
@@ -101,12 +101,12 @@ def charity_summary(reports: dict[str, dict[str, Any]]) -> dict[str, Any]:
     """The whole charity's books: every program's totals added up per token (programs on
     different tokens are never summed together), reconciled when every program is."""
     by_token: dict[str, dict[str, Any]] = {}
-    for books in reports.values():
+    for one in reports.values():
         entry = by_token.setdefault(
-            books["token"],
-            {"symbol": books["token_symbol"], "decimals": books["decimals"], "sums": {}},
+            one["token"],
+            {"symbol": one["token_symbol"], "decimals": one["decimals"], "sums": {}},
         )
-        for key, value in books["totals"].items():
+        for key, value in one["totals"].items():
             entry["sums"][key] = entry["sums"].get(key, 0) + int(value["base_units"])
     return {
         "programs": {
@@ -118,7 +118,7 @@ def charity_summary(reports: dict[str, dict[str, Any]]) -> dict[str, Any]:
             token: {
                 "symbol": entry["symbol"],
                 "decimals": entry["decimals"],
-                "totals": {k: report.money(v, entry["decimals"]) for k, v in entry["sums"].items()},
+                "totals": {k: books.money(v, entry["decimals"]) for k, v in entry["sums"].items()},
             }
             for token, entry in by_token.items()
         },
