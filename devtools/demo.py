@@ -71,8 +71,9 @@ def run(out: Path, echo: Any = click.echo) -> dict[str, Any]:
     from itgen_chain import safe as safes
     from itgen_chain import safe_file
     from itgen_chain.audit import run_audit
+    from itgen_chain.compiled import escrow_abi
     from itgen_chain.deployer import Terms, deploy
-    from itgen_chain.indexer import escrow_abi, for_deployment
+    from itgen_chain.indexer import for_deployment
     from itgen_chain.program import connect
     from itgen_chain.reverts import explain
     from itgen_chain.signers import Sending, carry_out, execute

@@ -11,8 +11,9 @@ from typing import Any
 from eth_utils import keccak, to_checksum_address
 
 from itgen_chain.attestations import Attestation, Milestone
+from itgen_chain.compiled import escrow_abi
 from itgen_chain.deployer import Terms
-from itgen_chain.indexer import Indexer, IndexerSettings, escrow_abi, rpc
+from itgen_chain.indexer import Indexer, IndexerSettings, rpc
 
 DAY = 86_400
 # Blocks per eth_getLogs for every reader: each block holds one batch of 200 payouts, so

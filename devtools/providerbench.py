@@ -19,7 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from devtools.provider_proxy import ProviderProxy
-from itgen_chain.indexer import Indexer, IndexerSettings, escrow_abi, rpc
+from itgen_chain.compiled import escrow_abi
+from itgen_chain.indexer import Indexer, IndexerSettings, rpc
 
 SPAN = 5_000_000
 CAP = 5_000

@@ -116,3 +116,8 @@ def erc20_type() -> Any:
 def standard_json_input() -> dict[str, Any]:
     """The solc standard-JSON input a block explorer needs to verify the escrow."""
     return escrow_artifact()["standardJsonInput"]
+
+
+def escrow_abi(contract_type: Any) -> list[dict[str, Any]]:
+    """A contract type's ABI as plain JSON dicts (for web3, eth-abi and the decoders)."""
+    return [entry.model_dump(mode="json", by_alias=True) for entry in contract_type.abi]

@@ -19,6 +19,8 @@ from ape.api import PluginConfig
 from pydantic import ValidationError, field_validator
 from pydantic_settings import SettingsConfigDict
 
+from itgen_chain.retrying import DEFAULT_RETRIES
+
 
 class ItgenConfig(PluginConfig):
     """The ``itgen:`` section of ape-config.yaml."""
@@ -45,7 +47,7 @@ class ItgenConfig(PluginConfig):
     """Attestations per transaction at most for `attest` and `relay` (batches are cut
     further to stay under BNB Chain's 2^24 gas per transaction)."""
 
-    retries: int = 6
+    retries: int = DEFAULT_RETRIES
     """Tries again, with exponential backoff, of any JSON-RPC call that a provider refuses
     for its rate limit (HTTP 429, -32005 "limit exceeded", -32029) or whose connection drops;
     every command, connecting included."""

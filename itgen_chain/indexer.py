@@ -26,7 +26,7 @@ from eth_abi import decode as abi_decode
 from eth_utils import event_abi_to_log_topic
 
 from itgen_chain.exceptions import IndexerError, IndexerRPCError
-from itgen_chain.retrying import RANGE, Retrier, classify
+from itgen_chain.retrying import DEFAULT_RETRIES, RANGE, Retrier, classify
 from itgen_chain.store import Store
 
 TRANSFER_TOPIC = "0xddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef"
@@ -74,7 +74,7 @@ class IndexerSettings:
     finalized: bool = False
     """Index up to the node's ``finalized`` block (BNB Chain's fast finality) when it answers
     for it, instead of a fixed depth."""
-    retries: int = 6
+    retries: int = DEFAULT_RETRIES
     """Tries per request on rate limits, with exponential backoff."""
     backoff: float = 0.5
     """The first backoff, in seconds; doubled on each retry."""
@@ -534,7 +534,3 @@ def for_deployment(
         min(d.block for d in deployments),
         settings,
     )
-
-
-def escrow_abi(contract_type: Any) -> list[dict[str, Any]]:
-    return [entry.model_dump(mode="json", by_alias=True) for entry in contract_type.abi]

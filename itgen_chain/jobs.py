@@ -5,6 +5,7 @@ confirm and a progress bar (see console.py)."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -86,37 +87,57 @@ def _dry_run(
     )
 
 
+@dataclass(frozen=True)
+class RunOptions:
+    """How a paying run goes: what attest and relay take besides their file and account."""
+
+    batch_size: int
+    dry_run: bool
+    yes: bool
+    program: str = "main"
+    escrow: str | None = None
+    salt_file: Path | None = None
+    verbose: bool = False
+
+    def resume(self, command: str, path: Path, account: Any) -> str:
+        """The `ape itgen` command line that runs this again (and resumes it)."""
+        line = f"ape itgen {command} {path} --network {_network_choice()} --account {account.alias}"
+        if self.program != "main":
+            line += f" --program {self.program}"
+        if self.escrow:
+            line += f" --escrow {self.escrow}"
+            line += f" --salt-file {self.salt_file}" if self.salt_file else ""
+        return line
+
+
+@dataclass(frozen=True)
+class Talk:
+    """How a run talks to the person: lines, the question before money moves, progress."""
+
+    echo: Echo = quiet
+    confirm: Confirm | None = None
+    progress: Progress = no_progress
+
+
 def _run(
     command: str,
     path: Path,
     account: Any,
     make_plan: Callable[[Any, EscrowClient], Plan],
-    *,
-    batch_size: int,
-    dry_run: bool,
-    yes: bool,
     by_sig: bool,
-    echo: Echo,
-    confirm: Confirm | None,
-    progress: Progress,
-    program: str = "main",
-    escrow: str | None = None,
-    salt_file: Path | None = None,
-    verbose: bool = False,
+    options: RunOptions,
+    talk: Talk,
 ) -> Plan:
     """What attest and relay share: settle an interrupted run, plan from the chain, describe,
     then a dry run or, once confirmed, the batches; a lost node names the resuming command."""
     from ape import chain
 
-    resume = f"ape itgen {command} {path} --network {_network_choice()} --account {account.alias}"
-    if program != "main":
-        resume += f" --program {program}"
-    if escrow:
-        resume += f" --escrow {escrow}" + (f" --salt-file {salt_file}" if salt_file else "")
+    o, echo = options, talk.echo
+    resume = o.resume(command, path, account)
 
     @guard_node(resume)
     def run() -> Plan:
-        conn = connect(escrow, program, salt_file=salt_file)
+        conn = connect(o.escrow, o.program, salt_file=o.salt_file)
         client = _client(conn)
         journal = Journal.for_run(
             chain.chain_id, conn.escrow.address, account.address, conn.deployment.salt_id
@@ -127,15 +148,16 @@ def _run(
             lines = ", ".join(map(str, journal.torn))
             echo(f"{journal.path}: line(s) {lines} torn by an interrupted write, ignored")
         plan = make_plan(conn, client)
-        _describe(plan, conn.decimals, batch_size, echo)
-        if dry_run:
-            _dry_run(client, plan, account, batch_size, by_sig, echo)
+        _describe(plan, conn.decimals, o.batch_size, echo)
+        if o.dry_run:
+            _dry_run(client, plan, account, o.batch_size, by_sig, echo)
         elif plan.to_send:
             question = f"Release {format_tokens(plan.total, conn.decimals)} tokens of scholarships?"
-            ask(question, yes, confirm)
-            with signing(account, verbose), progress(len(plan.to_send), "attesting") as advance:
+            ask(question, o.yes, talk.confirm)
+            bar = talk.progress(len(plan.to_send), "attesting")
+            with signing(account, o.verbose), bar as advance:
                 hashes = client.send(
-                    plan, account, journal, batch_size, by_sig, conn.legacy_gas, advance, echo
+                    plan, account, journal, o.batch_size, by_sig, conn.legacy_gas, advance, echo
                 )
             paid = len(plan.to_send) - len(plan.skipped_on_chain)
             echo(f"paid {paid} in {len(hashes)} transaction(s)")
@@ -174,23 +196,8 @@ def attest(
         parsed = _parse(path, conn, pattern, delimiter, program, echo)
         return client.plan(str(path), parsed.rows, account.address, errors=parsed.errors)
 
-    return _run(
-        "attest",
-        path,
-        account,
-        make_plan,
-        batch_size=batch_size,
-        dry_run=dry_run,
-        yes=yes,
-        by_sig=False,
-        echo=echo,
-        confirm=confirm,
-        progress=progress,
-        program=program,
-        escrow=escrow,
-        salt_file=salt_file,
-        verbose=verbose,
-    )
+    options = RunOptions(batch_size, dry_run, yes, program, escrow, salt_file, verbose)
+    return _run("attest", path, account, make_plan, False, options, Talk(echo, confirm, progress))
 
 
 def sign(
@@ -310,20 +317,5 @@ def relay(
         signed = {row: item for row, item, _ in entries}
         return client.plan(str(path), rows, signers.__getitem__, signed)
 
-    return _run(
-        "relay",
-        path,
-        account,
-        make_plan,
-        batch_size=batch_size,
-        dry_run=dry_run,
-        yes=yes,
-        by_sig=True,
-        echo=echo,
-        confirm=confirm,
-        progress=progress,
-        program=program,
-        escrow=escrow,
-        salt_file=salt_file,
-        verbose=verbose,
-    )
+    options = RunOptions(batch_size, dry_run, yes, program, escrow, salt_file, verbose)
+    return _run("relay", path, account, make_plan, True, options, Talk(echo, confirm, progress))

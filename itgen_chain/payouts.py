@@ -16,6 +16,7 @@ from itgen_chain import claims
 from itgen_chain.amounts import format_time, format_tokens
 from itgen_chain.attestations import Attestation, Milestone, SignedAttestation
 from itgen_chain.claims import ClaimJump
+from itgen_chain.compiled import escrow_abi
 from itgen_chain.exceptions import (
     ItgenError,
     NodeUnavailable,
@@ -27,8 +28,8 @@ from itgen_chain.exceptions import (
     RowError,
     WouldRevert,
 )
-from itgen_chain.indexer import escrow_abi
 from itgen_chain.journal import Journal
+from itgen_chain.retrying import is_connection_error
 from itgen_chain.reverts import explain
 from itgen_chain.roster import RosterRow
 
@@ -354,7 +355,7 @@ class EscrowClient:
             call = {"from": sender.address, "to": self.escrow.address, "data": function(arguments)}
             return self.web3.eth.estimate_gas(call), ""
         except Exception as error:  # web3's ContractLogicError, or the node's own refusal
-            if _is_connection_error(error):
+            if is_connection_error(error):
                 raise
             reason = explain(error, self.abi, self.decimals)
             if reason is None:
@@ -366,7 +367,7 @@ class EscrowClient:
         try:
             self.web3.eth.send_raw_transaction(raw)
         except Exception as error:
-            if _is_connection_error(error):
+            if is_connection_error(error):
                 raise
             text = str(error).lower()
             if "already known" in text or "nonce too low" in text or "already imported" in text:
@@ -377,7 +378,7 @@ class EscrowClient:
         try:
             return self.web3.eth.get_transaction_receipt(tx_hash)
         except Exception as error:
-            if _is_connection_error(error):
+            if is_connection_error(error):
                 raise
             return None
 
@@ -396,18 +397,6 @@ def _keccak(data: bytes) -> bytes:
     return keccak(data)
 
 
-def _is_connection_error(error: BaseException) -> bool:
-    import requests
-    from ape.exceptions import ProviderNotConnectedError
-
-    seen: BaseException | None = error
-    while seen is not None:
-        if isinstance(seen, requests.ConnectionError | ProviderNotConnectedError | ConnectionError):
-            return True
-        seen = seen.__cause__ or seen.__context__
-    return False
-
-
 def guard_node(resume: str) -> Callable:
     """Turns a lost node into NodeUnavailable naming the command that resumes."""
 
@@ -416,7 +405,7 @@ def guard_node(resume: str) -> Callable:
             try:
                 return function(*args, **kwargs)
             except Exception as error:
-                if _is_connection_error(error):
+                if is_connection_error(error):
                     raise NodeUnavailable(type(error).__name__, resume) from error
                 raise
 

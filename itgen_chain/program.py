@@ -233,7 +233,7 @@ class Program:
         """Raises ItgenError with the reason in words if `method` would revert."""
         from ape import chain
 
-        from itgen_chain.payouts import _is_connection_error
+        from itgen_chain.retrying import is_connection_error
 
         # Through web3's eth_call, not ape's: ape-foundry prints a call trace on each revert,
         # and a refusal is one line.
@@ -245,13 +245,13 @@ class Program:
         try:
             chain.provider.web3.eth.call(call)
         except Exception as error:  # web3's ContractLogicError, with the revert data
-            if _is_connection_error(error):
+            if is_connection_error(error):
                 raise
             raise WouldRevert(what, self.explain(error)) from None
 
     def explain(self, error: BaseException) -> str:
         """A revert of the escrow or its token, in words."""
-        from itgen_chain.indexer import escrow_abi
+        from itgen_chain.compiled import escrow_abi
         from itgen_chain.reverts import explain
 
         abi = escrow_abi(self.escrow.contract_type) + escrow_abi(self.token.contract_type)

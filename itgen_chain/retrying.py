@@ -23,6 +23,9 @@ from typing import Any, TypeVar
 
 from itgen_chain.exceptions import RateLimited, RetriesSpent
 
+# Tries again of a refused or dropped JSON-RPC call: the one definition of the default.
+DEFAULT_RETRIES = 6
+
 T = TypeVar("T")
 
 RATE = "rate"
@@ -94,7 +97,7 @@ def classify(error: BaseException) -> str | None:
 class Retrier:
     """Backoff within `retries` on rate limits and dropped connections."""
 
-    retries: int = 6
+    retries: int = DEFAULT_RETRIES
     backoff: float = 0.5
     max_backoff: float = 30.0
     sleep: Callable[[float], None] = time.sleep
@@ -129,7 +132,7 @@ class Retrier:
 _installed: dict[str, Any] = {}
 
 
-def install(retries: int = 6, backoff: float = 0.5) -> None:
+def install(retries: int = DEFAULT_RETRIES, backoff: float = 0.5) -> None:
     """Retries every JSON-RPC call made over HTTP in this process (web3's HTTPProvider, which
     ape's providers use, connecting included) on rate limits and dropped connections; a
     later call sets another number of retries."""
@@ -159,6 +162,16 @@ def install(retries: int = 6, backoff: float = 0.5) -> None:
 
     HTTPProvider.make_request = make_request  # type: ignore[method-assign]
     HTTPProvider.make_batch_request = make_batch_request  # type: ignore[method-assign,assignment]
+
+
+def is_connection_error(error: BaseException) -> bool:
+    """Whether `error`, or any error it came from, is a lost connection to the node (not an
+    answer of the node's)."""
+    import requests
+    from ape.exceptions import ProviderNotConnectedError
+
+    lost = requests.ConnectionError | ProviderNotConnectedError | ConnectionError
+    return any(isinstance(seen, lost) for seen in _chain(error))
 
 
 def current() -> Retrier | None:

@@ -15,6 +15,7 @@ import click
 from ape.cli import ConnectedProviderCommand
 
 from itgen_chain.amounts import to_base_units
+from itgen_chain.config import ItgenConfig
 from itgen_chain.exceptions import AmountError
 
 yes_option = click.option("--yes", is_flag=True, help="Do not ask before money moves.")
@@ -30,7 +31,7 @@ batch_size_option = click.option(
     "--batch-size",
     type=click.IntRange(1, 500),
     default=_default_batch_size,
-    show_default="itgen: batch_size, 100",
+    show_default=f"itgen: batch_size, {ItgenConfig.model_fields['batch_size'].default}",
     help="Attestations per transaction at most; cut further to fit BNB Chain's gas cap.",
 )
 program_option = click.option(
@@ -74,7 +75,7 @@ retries_option = click.option(
     "--retries",
     type=click.IntRange(0),
     default=_default_retries,
-    show_default="itgen: retries, 6",
+    show_default=f"itgen: retries, {ItgenConfig.model_fields['retries'].default}",
     help="Tries again on rate limits (429, -32005 limit exceeded, -32029) and dropped "
     "connections, with exponential backoff.",
 )

@@ -107,8 +107,9 @@ def cli(
     from ape import chain
 
     from itgen_chain import compiled, records
+    from itgen_chain.compiled import escrow_abi
     from itgen_chain.exceptions import ItgenError
-    from itgen_chain.indexer import IndexerSettings, escrow_abi, for_deployment
+    from itgen_chain.indexer import IndexerSettings, for_deployment
     from itgen_chain.program import connect, discover
     from itgen_chain.retrying import install
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from eth_utils import to_checksum_address
 from web3.exceptions import ContractLogicError
 
-from itgen_chain.indexer import escrow_abi
+from itgen_chain.compiled import escrow_abi
 from itgen_chain.reverts import explain
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 
 from itgen_chain.attestations import Attestation, Milestone
-from itgen_chain.indexer import escrow_abi, for_deployment
+from itgen_chain.compiled import escrow_abi
+from itgen_chain.indexer import for_deployment
 
 
 def student(n: int, milestone=Milestone.REGISTRATION, course=1) -> Attestation:

@@ -8,8 +8,9 @@ import pytest
 from helpers import events, make_indexer, student  # tests/indexer/helpers.py
 
 from itgen_chain import books, report
+from itgen_chain.compiled import escrow_abi
 from itgen_chain.exceptions import IndexerError, ItgenError
-from itgen_chain.indexer import Indexer, IndexerSettings, escrow_abi
+from itgen_chain.indexer import Indexer, IndexerSettings
 from itgen_chain.store import Store
 
 DAY = 86_400
