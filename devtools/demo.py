@@ -108,8 +108,7 @@ def run(out: Path, echo: Any = click.echo) -> dict[str, Any]:
 
     echo("2. the donor funds 1,000,000 USDT")
     token.mint(donor, 1_000_000 * UNIT, sender=donor)
-    token.approve(escrow, 1_000_000 * UNIT, sender=donor)
-    escrow.fund(1_000_000 * UNIT, sender=donor)
+    program.fund(program.funding("1000000", donor), donor)  # what `ape itgen fund` does
 
     echo(
         "3. one Safe transaction, two owners: 4 courses (450 USDT on registration, 50 on "

@@ -36,6 +36,14 @@ class Change:
         return self.method.abis[0]
 
 
+@dataclass(frozen=True)
+class Funding:
+    """Tokens to fund (base units) and the approvals to send first."""
+
+    value: int
+    approvals: list[int]
+
+
 @dataclass
 class Program:
     """The escrow of the network ape is connected to, with its token."""
@@ -54,6 +62,42 @@ class Program:
         return format_tokens(base_units, self.decimals)
 
     # ------------------------------------------------------------ admin changes
+
+    # ------------------------------------------------------------------ funding
+
+    def funding(self, amount: str, funder: Any) -> Funding:
+        """What funding `amount` (tokens as people write them) from `funder` takes, checked:
+        not zero, the funder holds it; the approvals first (a Tether-style token refuses to
+        change a non-zero allowance to another non-zero one, so a leftover one is reset)."""
+        from itgen_chain.exceptions import InsufficientBalance, NothingSent
+
+        value = self.amount(amount)
+        if value == 0:
+            raise NothingSent("the amount is zero")
+        held = self.token.balanceOf(funder)
+        if held < value:
+            raise InsufficientBalance(funder.address, self.tokens(held), self.tokens(value))
+        allowance = self.token.allowance(funder, self.escrow)
+        approvals = [] if allowance >= value else ([0, value] if allowance else [value])
+        return Funding(value, approvals)
+
+    def funding_gas(self, funding: Funding, funder: Any) -> int:
+        """About the gas of `funding`: the approvals' estimates, and 90,000 for `fund`
+        itself, which cannot be estimated before the approval exists."""
+        approve = self.token.approve
+        return (
+            sum(approve.estimate_gas_cost(self.escrow, 0, sender=funder) for _ in funding.approvals)
+            + 90_000
+        )
+
+    def fund(self, funding: Funding, funder: Any) -> None:
+        """The approvals, then `fund`, each simulated before it is sent."""
+        for approval in funding.approvals:
+            what = f"approving {self.tokens(approval)} tokens"
+            self.send(what, self.token.approve, self.escrow, approval, sender=funder)
+        self.send("funding", self.escrow.fund, funding.value, sender=funder)
+
+    # ------------------------------------------------------------------ admin changes
 
     def set_course(self, course: int, registration: int, completion: int) -> Change:
         """Adds `course` or updates its amounts (base units); it becomes active."""

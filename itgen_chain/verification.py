@@ -9,6 +9,7 @@ change of the source, so a match means the same source, compiler and settings.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from itgen_chain.compiled import escrow_artifact
@@ -150,3 +151,54 @@ def submit_to_explorer(
         if "pending" not in status.lower() or time.monotonic() > deadline:
             return status
         time.sleep(poll)
+
+
+@dataclass(frozen=True)
+class Verification:
+    """What `verify` found and did: the verdict, the standard-JSON input written for a
+    manual upload, the constructor arguments, and the explorer's answer if submitted."""
+
+    verdict: Verdict
+    standard_input: Path | None = None
+    constructor_arguments: str = ""
+    explorer_status: str = ""
+
+    def upload_hint(self) -> str:
+        version = escrow_artifact()["compiler"]["version"]
+        return (
+            f"for the block explorer (no ETHERSCAN_API_KEY): upload {self.standard_input} as "
+            f"Solidity (Standard-Json-Input), compiler v{version}, contract "
+            "contracts/ScholarshipEscrow.sol:ScholarshipEscrow, constructor arguments "
+            f"{self.constructor_arguments}"
+        )
+
+
+def verify(
+    web3: Any,
+    chain_id: int,
+    address: str,
+    out: Path,
+    block: int | None = None,
+    explorer_api: str | None = None,
+) -> Verification:
+    """Compares `address`'s code with the package's escrow; on a match writes the
+    standard-JSON input under `out`, finds the constructor arguments (the deployment block
+    by binary search unless given) and submits to `explorer_api` (Etherscan's V2 API for the
+    chain when ETHERSCAN_API_KEY is set). A mismatch raises ItgenError."""
+    import json
+    import os
+
+    from itgen_chain.compiled import standard_json_input
+
+    verdict = compare(address, bytes(web3.eth.get_code(address)))
+    if not verdict.match:
+        return Verification(verdict)
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / f"{chain_id}-{address}.standard-input.json"
+    path.write_text(json.dumps(standard_json_input(), indent=1) + "\n")
+    block = deployment_block(web3, address) if block is None else block
+    arguments = constructor_arguments(web3, address, block)
+    if explorer_api is None and os.environ.get("ETHERSCAN_API_KEY"):
+        explorer_api = f"https://api.etherscan.io/v2/api?chainid={chain_id}"
+    status = submit_to_explorer(address, arguments, explorer_api) if explorer_api else ""
+    return Verification(verdict, path, arguments, status)

@@ -10,9 +10,9 @@ import sys
 from pathlib import Path
 
 import click
-from ape.cli import ConnectedProviderCommand, network_option
+from ape.cli import network_option
 
-from itgen_chain._cli.click_ext import reports_errors
+from itgen_chain._cli.click_ext import ItgenCommand
 
 # The demo and the benchmarks live in the repository's devtools/, outside the package.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -20,13 +20,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 OUT = Path("bench")
 
 
-@click.command(cls=ConnectedProviderCommand)
+@click.command(cls=ItgenCommand)
 @network_option()
 @click.option("--out", type=click.Path(path_type=Path), default=OUT, show_default=True)
 @click.option("--only", type=click.Choice(["gas", "index", "roster", "all"]), default="all")
 @click.option("--rows", type=click.IntRange(100), default=100_000, show_default=True)
 @click.option("--payouts", type=click.IntRange(100), default=20_000, show_default=True)
-@reports_errors
 def cli(out: Path, only: str, payouts: int, rows: int) -> None:
     """Measure gas and indexing throughput on a local chain; write JSON under --out."""
     from ape import accounts, chain, project

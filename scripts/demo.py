@@ -9,15 +9,15 @@ import sys
 from pathlib import Path
 
 import click
-from ape.cli import ConnectedProviderCommand, network_option
+from ape.cli import network_option
 
-from itgen_chain._cli.click_ext import reports_errors
+from itgen_chain._cli.click_ext import ItgenCommand
 
 # The demo and the benchmarks live in the repository's devtools/, outside the package.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 
-@click.command(cls=ConnectedProviderCommand)
+@click.command(cls=ItgenCommand)
 @network_option()
 @click.option(
     "--out",
@@ -25,7 +25,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
     default=Path("out") / "demo",
     show_default=True,
 )
-@reports_errors
 def cli(network, out: Path) -> None:
     """2,000 students, 1,877 completions, one stolen key, the audit."""
     from ape import chain

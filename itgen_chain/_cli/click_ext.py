@@ -274,20 +274,6 @@ class ItgenCommand(ConnectedProviderCommand):
             raise click.ClickException(str(error)) from error
 
 
-def reports_errors(command: Callable[..., Any]) -> Callable[..., Any]:
-    """Shows the package's own errors as a plain `Error: ...` and exit code 1, no traceback."""
-    from itgen_chain.exceptions import ItgenError
-
-    @functools.wraps(command)
-    def run(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return command(*args, **kwargs)
-        except ItgenError as error:
-            raise click.ClickException(str(error)) from error
-
-    return run
-
-
 def _load_optional_account(ctx: click.Context, param: click.Parameter, value: str | None) -> Any:
     return None if value is None else load_account(value, "--account")
 

@@ -13,8 +13,6 @@ Chains 56 and 97 may need a paid Etherscan plan: the manual upload always remain
 
 from __future__ import annotations
 
-import json
-import os
 from pathlib import Path
 
 import click
@@ -44,44 +42,22 @@ def cli(network, program, escrow: str | None, out: Path, explorer_api: str | Non
     from ape import chain
     from eth_utils import is_address, to_checksum_address
 
-    from itgen_chain import compiled
     from itgen_chain.exceptions import ItgenError
     from itgen_chain.program import connect
-    from itgen_chain.verification import (
-        compare,
-        constructor_arguments,
-        deployment_block,
-        submit_to_explorer,
-    )
+    from itgen_chain.verification import verify
 
     if escrow is not None and not is_address(escrow):
         raise ItgenError(f"--escrow {escrow!r} is not an address")
     # Any address can be checked: what answers as an escrow is exactly what is in question.
-    web3 = chain.provider.web3
     if escrow:
-        address = to_checksum_address(escrow)
-        block = None
+        address, block = to_checksum_address(escrow), None
     else:
-        conn = connect(program=program)
-        address, block = conn.escrow.address, conn.deployment.block
-    verdict = compare(address, bytes(web3.eth.get_code(address)))
-    click.echo(str(verdict))
-    if not verdict.match:
+        recorded = connect(program=program)
+        address, block = recorded.escrow.address, recorded.deployment.block
+    found = verify(chain.provider.web3, chain.chain_id, address, out, block, explorer_api)
+    click.echo(str(found.verdict))
+    if not found.verdict.match:
         raise ItgenError(f"{address} is not the package's ScholarshipEscrow")
-    out.mkdir(parents=True, exist_ok=True)
-    path = out / f"{chain.chain_id}-{address}.standard-input.json"
-    path.write_text(json.dumps(compiled.standard_json_input(), indent=1) + "\n")
-    version = compiled.escrow_artifact()["compiler"]["version"]
-    block = deployment_block(web3, address) if block is None else block
-    arguments = constructor_arguments(web3, address, block)
-    if explorer_api is None and os.environ.get("ETHERSCAN_API_KEY"):
-        explorer_api = f"https://api.etherscan.io/v2/api?chainid={chain.chain_id}"
-    if explorer_api:
-        status = submit_to_explorer(address, arguments, explorer_api)
-        click.echo(f"explorer: {status}")
-        return
     click.echo(
-        f"for the block explorer (no ETHERSCAN_API_KEY): upload {path} as Solidity "
-        f"(Standard-Json-Input), compiler v{version}, contract "
-        f"contracts/ScholarshipEscrow.sol:ScholarshipEscrow, constructor arguments {arguments}"
+        f"explorer: {found.explorer_status}" if found.explorer_status else found.upload_hint()
     )
