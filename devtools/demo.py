@@ -15,6 +15,7 @@ from __future__ import annotations
 import csv
 import random
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +34,9 @@ COURSES = {1: "Python", 2: "Web development", 3: "Data analysis", 4: "QA enginee
 DAY = 86_400
 UNIT = 10**18
 SIGNING_REGISTRARS = {3, 4}  # these two sign files for a relayer to submit
+
+
+QUIET = lambda *_: None  # noqa: E731
 
 
 def students(seed: int = SEED) -> list[dict[str, Any]]:
@@ -63,88 +67,143 @@ def write_roster(path: Path, rows: list[dict[str, Any]], milestone: str) -> Path
     return path
 
 
+@dataclass
+class Cast:
+    """Who takes part: the deployer (also the relayer), the donor, five registrars, the
+    Safe's three owners, the guardian, the replacement key for registrar 5, a thief."""
+
+    deployer: Any
+    donor: Any
+    thief_wallet: Any
+    registrars: list[Any]
+    owners: list[Any]
+    guardian: Any
+    replacement: Any
+
+
+def _cast() -> Cast:
+    from ape import accounts
+
+    test_accounts = accounts.test_accounts
+    cast = Cast(
+        deployer=test_accounts[0],
+        donor=test_accounts[1],
+        thief_wallet=test_accounts[9],
+        registrars=[test_accounts[2 + i] for i in range(REGISTRARS)],
+        owners=[test_accounts.generate_test_account() for _ in range(3)],
+        guardian=test_accounts.generate_test_account(),
+        replacement=test_accounts.generate_test_account(),
+    )
+    for account in (*cast.owners, cast.guardian, cast.replacement):
+        cast.deployer.transfer(account, 100 * 10**18)
+    return cast
+
+
 def run(out: Path, echo: Any = click.echo) -> dict[str, Any]:
-    from ape import accounts, chain, project
-    from web3.exceptions import ContractLogicError
+    """The whole program, step by step; returns the audit, its files, the seconds it took
+    and what went back to the donor."""
+    started = time.monotonic()
+    cast = _cast()
+    program, safe_address, end = _deploy_and_fund(cast, echo)
+    _set_up_through_the_safe(program, cast, safe_address, end, echo)
+    cohort = students()
+    _registrations(program, cast, cohort, out, echo)
+    _incident(program, cast, safe_address, end, out, echo)
+    _completions(cast, cohort, out, echo)
+    returned = _close(program, cast, end, echo)
+    report, paths = _index_and_audit(program, out, echo)
+    elapsed = time.monotonic() - started
+    echo("")
+    echo(f"audit.json reconciled: {report['reconciled']}")
+    echo(f"audit report: {paths['html'].resolve()}")
+    echo(f"demo ran in {elapsed:.1f} s")
+    return {"report": report, "paths": paths, "seconds": elapsed, "returned": returned}
+
+
+def _deploy_and_fund(cast: Cast, echo: Any) -> tuple[Any, str, int]:
+    from ape import chain, project
 
     from devtools import safe_contracts
-    from itgen_chain import safe as safes
-    from itgen_chain import safe_file
-    from itgen_chain.audit import run_audit
-    from itgen_chain.compiled import escrow_abi
     from itgen_chain.deployer import Terms, deploy
-    from itgen_chain.indexer import for_deployment
     from itgen_chain.program import connect
-    from itgen_chain.reverts import explain
-    from itgen_chain.signers import Sending, carry_out, execute
-
-    started = time.monotonic()
-    quiet = lambda *_: None  # noqa: E731
-    test_accounts = accounts.test_accounts
-    deployer, donor, thief_wallet = test_accounts[0], test_accounts[1], test_accounts[9]
-    registrars = [test_accounts[2 + i] for i in range(REGISTRARS)]
-    owners = [test_accounts.generate_test_account() for _ in range(3)]
-    guardian, replacement = (
-        test_accounts.generate_test_account(),
-        test_accounts.generate_test_account(),
-    )
-    for account in (*owners, guardian, replacement):
-        deployer.transfer(account, 100 * 10**18)
 
     echo("1. the charity's admin: a 2-of-3 Safe (1.4.1, canonical addresses); a guardian key")
     web3 = chain.provider.web3
-    safe_contracts.deploy_canonical(web3, deployer.address)
-    safe_address = safe_contracts.create_safe(
-        web3, deployer.address, [o.address for o in owners], 2
-    )
-    echo(f"   Safe {safe_address}, guardian {guardian.address}")
+    safe_contracts.deploy_canonical(web3, cast.deployer.address)
+    owners = [o.address for o in cast.owners]
+    safe_address = safe_contracts.create_safe(web3, cast.deployer.address, owners, 2)
+    echo(f"   Safe {safe_address}, guardian {cast.guardian.address}")
     echo("   deploy: BSC-USD-like token, escrow ending in nine months, the Safe as admin")
-    token = project.BscUsdLike.deploy(sender=deployer)
+    token = project.BscUsdLike.deploy(sender=cast.deployer)
     end = chain.pending_timestamp + 270 * DAY
-    terms = Terms(token.address, donor.address, safe_address, end, pauser=guardian.address)
-    record = deploy(deployer, terms, force=True)
-    escrow = chain.contracts.instance_at(record.escrow, contract_type=compiled.escrow_type())
+    terms = Terms(
+        token.address, cast.donor.address, safe_address, end, pauser=cast.guardian.address
+    )
+    deploy(cast.deployer, terms, force=True)
     program = connect()
-
     echo("2. the donor funds 1,000,000 USDT")
-    token.mint(donor, 1_000_000 * UNIT, sender=donor)
-    program.fund(program.funding("1000000", donor), donor)  # what `ape itgen fund` does
+    token.mint(cast.donor, 1_000_000 * UNIT, sender=cast.donor)
+    program.fund(program.funding("1000000", cast.donor), cast.donor)  # as `ape itgen fund`
+    return program, safe_address, end
+
+
+def _set_up_through_the_safe(
+    program: Any, cast: Cast, safe_address: str, end: int, echo: Any
+) -> None:
+    from itgen_chain.signers import Sending, carry_out
 
     echo(
         "3. one Safe transaction, two owners: 4 courses (450 USDT on registration, 50 on "
         "completion) and 5 registrars (210,000 each)"
     )
     setup = [program.set_course(course, 450 * UNIT, 50 * UNIT) for course in COURSES]
-    setup += [program.set_registrar(r.address, 210_000 * UNIT, end) for r in registrars]
+    setup += [program.set_registrar(r.address, 210_000 * UNIT, end) for r in cast.registrars]
     shown: list[str] = []
-    carry_out(program, setup, Sending(owners[0], safe_address, [owners[1]], yes=True), shown.append)
+    sending = Sending(cast.owners[0], safe_address, [cast.owners[1]], yes=True)
+    carry_out(program, setup, sending, shown.append)
     echo(f"   {shown[-1][:52]}… ({len(setup)} calls, each shown decoded first)")
 
-    cohort = students()
-    rosters = out / "rosters"
+
+def _registrations(program: Any, cast: Cast, cohort: list, out: Path, echo: Any) -> None:
+    from ape import chain
+
     echo(
-        f"4. {STUDENTS:,} registrations: registrars 1-3 attest, registrars 4-5 sign and a relayer submits"
+        f"4. {STUDENTS:,} registrations: registrars 1-3 attest, registrars 4-5 sign and a "
+        "relayer submits"
     )
-    for index, registrar in enumerate(registrars):
+    for index, registrar in enumerate(cast.registrars):
         mine = [s for s in cohort if s["registrar"] == index]
         path = write_roster(
-            rosters / f"registrar-{index + 1}-registrations.csv", mine, "registration"
+            out / "rosters" / f"registrar-{index + 1}-registrations.csv", mine, "registration"
         )
         if index in SIGNING_REGISTRARS:
             signed = out / "signed" / f"registrar-{index + 1}-registrations.json"
             signed.parent.mkdir(parents=True, exist_ok=True)
-            jobs.sign(path, registrar, signed, valid_days=30, echo=quiet)
-            jobs.relay(signed, deployer, batch_size=100, dry_run=False, yes=True, echo=quiet)
+            jobs.sign(path, registrar, signed, valid_days=30, echo=QUIET)
+            jobs.relay(signed, cast.deployer, batch_size=100, dry_run=False, yes=True, echo=QUIET)
         else:
-            jobs.attest(path, registrar, batch_size=100, dry_run=False, yes=True, echo=quiet)
+            jobs.attest(path, registrar, batch_size=100, dry_run=False, yes=True, echo=QUIET)
         chain.pending_timestamp += 2 * DAY
 
+
+def _incident(program: Any, cast: Cast, safe_address: str, end: int, out: Path, echo: Any) -> None:
+    """Registrar 5's key is stolen: the thief's batch fails on the allowance, the guardian
+    pauses alone, and one Safe transaction file replaces the key and resumes."""
+    from ape import chain
+    from web3.exceptions import ContractLogicError
+
+    from itgen_chain import safe as safes
+    from itgen_chain import safe_file
+    from itgen_chain.compiled import escrow_abi
+    from itgen_chain.reverts import explain
+    from itgen_chain.signers import Sending, carry_out, execute
+
     echo("5. incident: registrar 5's key is stolen")
-    stolen = registrars[4]
+    escrow, stolen = program.escrow, cast.registrars[4]
     remaining = escrow.registrar(stolen).allowance - escrow.registrar(stolen).released
     fakes = [
         Attestation(
-            keccak(f"fake-{n}".encode()), thief_wallet.address, 1, Milestone.REGISTRATION
+            keccak(f"fake-{n}".encode()), cast.thief_wallet.address, 1, Milestone.REGISTRATION
         ).as_tuple()
         for n in range(remaining // (450 * UNIT) + 1)
     ]
@@ -154,63 +213,76 @@ def run(out: Path, echo: Any = click.echo) -> dict[str, Any]:
         w3_escrow.functions.attestBatch(fakes).call({"from": stolen.address})
         raise AssertionError("the thief's batch went through")
     except ContractLogicError as error:
-        reason = explain(error, abi, 18)
         echo(
             f"   the thief asks for {len(fakes)} x 450 USDT, beyond the key's remaining allowance "
-            f"({format_tokens(remaining, 18)}): reverted, {reason}"
+            f"({format_tokens(remaining, 18)}): reverted, {explain(error, abi, 18)}"
         )
-    program.apply([program.pause()], guardian)
-    echo(f"   the guardian paused releases alone, in one transaction ({guardian.address[:10]}…)")
+    program.apply([program.pause()], cast.guardian)
+    echo(
+        f"   the guardian paused releases alone, in one transaction ({cast.guardian.address[:10]}…)"
+    )
     drill = [
         program.remove_registrar(stolen.address),
-        program.set_registrar(replacement.address, 30_000 * UNIT, end),
+        program.set_registrar(cast.replacement.address, 30_000 * UNIT, end),
         program.unpause(),
     ]
     carried = out / "drill.safe-tx.json"
     carried.unlink(missing_ok=True)
-    carry_out(
-        program, drill, Sending(owners[0], safe_address, safe_tx_file=carried, yes=True), quiet
-    )
+    sending = Sending(cast.owners[0], safe_address, safe_tx_file=carried, yes=True)
+    carry_out(program, drill, sending, QUIET)
     echo(
         f"   owner 1 wrote one Safe transaction file, {carried.name}: remove the stolen key, "
         "add a new key for registrar 5 (30,000 USDT), unpause (1 of 2 signatures)"
     )
     document = safe_file.read(carried)
-    document.signatures[owners[2].address] = safes.sign(owners[2], document.safe_tx)
-    safe = safes.read(web3, safe_address)
-    execute(program, safe, document.safe_tx, document.signatures, [], owners[2], quiet)
+    document.signatures[cast.owners[2].address] = safes.sign(cast.owners[2], document.safe_tx)
+    safe = safes.read(chain.provider.web3, safe_address)
+    execute(program, safe, document.safe_tx, document.signatures, [], cast.owners[2], QUIET)
     echo(
         f"   owner 3 saw the calls decoded, signed {document.safe_tx.hash_hex[:12]}… and "
         "executed it; releases resume, the thief got nothing"
     )
 
+
+def _completions(cast: Cast, cohort: list, out: Path, echo: Any) -> None:
+    from ape import chain
+
     chain.pending_timestamp += 120 * DAY
     completing = random.Random(SEED + 1).sample(cohort, COMPLETIONS)
     echo(f"6. {COMPLETIONS:,} completions, attested directly")
-    for index, registrar in enumerate(registrars):
+    for index, registrar in enumerate(cast.registrars):
         mine = [s for s in completing if s["registrar"] == index]
-        path = write_roster(rosters / f"registrar-{index + 1}-completions.csv", mine, "completion")
-        signer = replacement if index == 4 else registrar
-        jobs.attest(path, signer, batch_size=100, dry_run=False, yes=True, echo=quiet)
+        path = write_roster(
+            out / "rosters" / f"registrar-{index + 1}-completions.csv", mine, "completion"
+        )
+        signer = cast.replacement if index == 4 else registrar
+        jobs.attest(path, signer, batch_size=100, dry_run=False, yes=True, echo=QUIET)
         chain.pending_timestamp += DAY
+
+
+def _close(program: Any, cast: Cast, end: int, echo: Any) -> int:
+    from ape import chain
 
     echo("7. the program ends; the remainder goes back to the donor")
     chain.pending_timestamp = end + 1
     chain.mine()
-    returned = escrow.reclaim(sender=donor).events.filter(escrow.Reclaimed)[0].amount
-    echo(f"   reclaimed {format_tokens(returned, 18)} USDT to {donor.address}")
+    escrow = program.escrow
+    returned = escrow.reclaim(sender=cast.donor).events.filter(escrow.Reclaimed)[0].amount
+    echo(f"   reclaimed {format_tokens(returned, 18)} USDT to {cast.donor.address}")
+    return returned
+
+
+def _index_and_audit(program: Any, out: Path, echo: Any) -> tuple[dict[str, Any], dict]:
+    from ape import chain
+
+    from itgen_chain.audit import run_audit
+    from itgen_chain.compiled import escrow_abi
+    from itgen_chain.indexer import for_deployment
 
     echo("8. index and audit")
     db = out / "index.sqlite"
-    if db.exists():
-        db.unlink()
-    indexer = for_deployment(record, chain.provider, escrow_abi(compiled.escrow_type()), db)
-    added = indexer.run()
+    db.unlink(missing_ok=True)
+    abi = escrow_abi(compiled.escrow_type())
+    added = for_deployment(program.deployment, chain.provider, abi, db).run()
     echo(f"   indexed {added:,} events")
-    report, paths = run_audit(db, out / "audit", echo=echo)
-    elapsed = time.monotonic() - started
-    echo("")
-    echo(f"audit.json reconciled: {report['reconciled']}")
-    echo(f"audit report: {paths['html'].resolve()}")
-    echo(f"demo ran in {elapsed:.1f} s")
-    return {"report": report, "paths": paths, "seconds": elapsed, "returned": returned}
+    return run_audit(db, out / "audit", echo=echo)

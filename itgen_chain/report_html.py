@@ -106,6 +106,12 @@ def _table(head: list[str], rows: list[list[str]], numeric: set[int], table_id: 
     return "".join(out)
 
 
+def _grouped_table(label: str, groups: dict[str, dict[str, Any]], sym: str) -> str:
+    """One of the per-course, per-milestone, per-day tables: payouts and amount per key."""
+    rows = [[escape(key), str(v["count"]), _tokens(v["released"])] for key, v in groups.items()]
+    return _table([label, "Payouts", f"Released ({sym})"], rows, {1, 2})
+
+
 def render(report: dict[str, Any]) -> str:
     t = report["totals"]
     sym = escape(report["token_symbol"])
@@ -142,30 +148,9 @@ def render(report: dict[str, Any]) -> str:
         ],
         {1, 2, 3},
     )
-    courses = _table(
-        ["Course", "Payouts", f"Released ({sym})"],
-        [
-            [escape(c), str(v["count"]), _tokens(v["released"])]
-            for c, v in report["per_course"].items()
-        ],
-        {1, 2},
-    )
-    milestones = _table(
-        ["Milestone", "Payouts", f"Released ({sym})"],
-        [
-            [escape(m), str(v["count"]), _tokens(v["released"])]
-            for m, v in report["per_milestone"].items()
-        ],
-        {1, 2},
-    )
-    days = _table(
-        ["Day (UTC)", "Payouts", f"Released ({sym})"],
-        [
-            [escape(d), str(v["count"]), _tokens(v["released"])]
-            for d, v in report["per_day"].items()
-        ],
-        {1, 2},
-    )
+    courses = _grouped_table("Course", report["per_course"], sym)
+    milestones = _grouped_table("Milestone", report["per_milestone"], sym)
+    days = _grouped_table("Day (UTC)", report["per_day"], sym)
     payout_rows = [
         [
             str(p["block"]),
