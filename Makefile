@@ -54,18 +54,24 @@ slither: setup
 		--filter-paths "node_modules|contracts/test" --exclude-informational --exclude-low \
 		--fail-medium
 
-# Two halves at once, one a core: the command tests (subprocesses against their own anvils)
-# and the rest (its local records in a folder of its own); the second half's output follows.
+# Three lanes at once (the tests wait on subprocesses and anvils about a third of the time,
+# so two cores carry three): the command tests; the end-to-end runs (the wheel, the Safe
+# team on chain 97, the testnet rehearsal, the unattended registrar, the demo); and the rest,
+# with slither after it. Each lane has its local records in a folder of its own; the
+# output of the other two follows.
 TEST := ape test --network $(NETWORK) -p no:cacheprovider --durations=6
+E2E := tests/install tests/scripts/test_safe_team.py tests/scripts/test_testnet_rehearsal.py \
+	tests/scripts/test_unattended.py tests/scripts/test_demo.py
 test: setup
-	@rest=$$(mktemp); local=$$(mktemp -d); \
-	ITGEN_LOCAL_FOLDER=$$local $(TEST) tests --deselect tests/scripts/test_commands.py \
-		--ignore tests/scripts/test_commands.py > $$rest 2>&1 & pid=$$!; \
+	@e2e=$$(mktemp); rest=$$(mktemp); one=$$(mktemp -d); two=$$(mktemp -d); \
+	ITGEN_LOCAL_FOLDER=$$one $(TEST) $(E2E) > $$e2e 2>&1 & e2e_pid=$$!; \
+	( ITGEN_LOCAL_FOLDER=$$two $(TEST) tests --ignore tests/scripts/test_commands.py \
+		$(addprefix --ignore ,$(E2E)) && $(MAKE) --no-print-directory slither ) > $$rest 2>&1 & rest_pid=$$!; \
 	$(TEST) tests/scripts/test_commands.py; commands=$$?; \
-	wait $$pid; others=$$?; cat $$rest; rm -rf $$rest $$local; \
-	echo "make test: command tests exit $$commands, the rest exit $$others"; \
-	test $$commands -eq 0 && test $$others -eq 0
-	$(MAKE) --no-print-directory slither
+	wait $$e2e_pid; end_to_end=$$?; wait $$rest_pid; others=$$?; \
+	cat $$e2e $$rest; rm -rf $$e2e $$rest $$one $$two; \
+	echo "make test: command tests exit $$commands, end-to-end exit $$end_to_end, the rest (and slither) exit $$others"; \
+	test $$commands -eq 0 && test $$end_to_end -eq 0 && test $$others -eq 0
 
 # safe-cli 1.9.0 in a venv of its own (its pins clash with ape's), for the test that reads our
 # Transaction Builder files with it; the test skips where it is missing.
