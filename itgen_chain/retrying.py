@@ -117,11 +117,11 @@ class Retrier:
                 kind = classify(error)
                 if kind != RATE and not (kind == DROPPED and resend):
                     raise
+                self.counts[kind] += 1  # every refusal the provider sent, the last one too
                 if attempt == self.retries:
                     raise RetriesSpent(
                         what, attempt + 1, time.monotonic() - started, error
                     ) from None
-                self.counts[kind] += 1
                 pause = min(delay, self.max_backoff) * (0.5 + random.random() / 2)
                 self.waited += pause
                 self.sleep(pause)
@@ -145,6 +145,10 @@ def install(retries: int = DEFAULT_RETRIES, backoff: float = 0.5) -> None:
     _installed["single"], _installed["batch"] = single, batch
 
     def make_request(self: Any, method: str, params: Any) -> Any:
+        # Retries in one place: web3's own retry (5 tries of each HTTP error, under ours)
+        # would multiply every refusal and hide it from the counts.
+        self.exception_retry_configuration = None
+
         def once() -> Any:
             response = single(self, method, params)
             error = response.get("error") if isinstance(response, dict) else None
@@ -158,6 +162,7 @@ def install(retries: int = DEFAULT_RETRIES, backoff: float = 0.5) -> None:
         return _installed["retrier"].call(method, once, resend=resend)
 
     def make_batch_request(self: Any, requests: Any) -> Any:
+        self.exception_retry_configuration = None
         return _installed["retrier"].call("a batch of calls", batch, self, requests)
 
     HTTPProvider.make_request = make_request  # type: ignore[method-assign]

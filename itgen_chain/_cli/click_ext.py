@@ -82,7 +82,8 @@ retries_option = click.option(
 
 
 def retries_said() -> str:
-    """``provider: 12 rate limit(s) and 3 dropped connection(s) retried (8.5 s)``, or ""."""
+    """``provider: 12 rate limit(s) and 3 dropped connection(s) (8.5 s of backoff)``: every
+    refusal the provider sent, counted once; or ""."""
     from itgen_chain.retrying import DROPPED, RATE, current
 
     retrier = current()
@@ -90,7 +91,7 @@ def retries_said() -> str:
         return ""
     return (
         f"provider: {retrier.counts[RATE]} rate limit(s) and {retrier.counts[DROPPED]} dropped "
-        f"connection(s) retried ({retrier.waited:.1f} s of backoff)"
+        f"connection(s) ({retrier.waited:.1f} s of backoff)"
     )
 
 

@@ -173,3 +173,41 @@ def test_the_http_layer_retries_rate_limits_but_never_a_revert(monkeypatch):
     answers[:] = [{"error": limit}, {"error": limit}, {"result": "0x2"}]
     assert provider.make_request("eth_blockNumber", [])["result"] == "0x2"
     assert answers == []
+
+
+def test_one_refused_request_is_sent_as_often_as_our_retries_say_and_counted_once_each():
+    """An endpoint that answers every request with HTTP 429: with 3 retries, one eth_getLogs
+    is 4 HTTP requests (web3's own retry under ours once made it 35), and the count of rate
+    limits equals what the endpoint sent."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, HTTPServer
+
+    from web3 import HTTPProvider
+
+    from itgen_chain.exceptions import RetriesSpent
+    from itgen_chain.retrying import RATE, current, install
+
+    received = []
+
+    class TooMany(BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802
+            self.rfile.read(int(self.headers["Content-Length"]))
+            received.append(self.path)
+            self.send_response(429)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), TooMany)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        install(retries=3, backoff=0.001)
+        provider = HTTPProvider(f"http://127.0.0.1:{server.server_port}")
+        with pytest.raises(RetriesSpent):
+            provider.make_request("eth_getLogs", [{}])
+        assert len(received) == 4
+        assert current().counts[RATE] == 4
+    finally:
+        server.shutdown()
