@@ -15,7 +15,7 @@ from itgen_chain.attestations import SignedAttestation, signable
 from itgen_chain.console import Confirm, Echo, Progress, ask, no_progress, quiet
 from itgen_chain.exceptions import ClaimJumped, ItgenError, RosterError, RowError
 from itgen_chain.journal import Journal
-from itgen_chain.payouts import EscrowClient, Plan, guard_node
+from itgen_chain.payouts import Payouts, Plan, guard_node
 from itgen_chain.program import connect
 from itgen_chain.roster import LATEST_RULE, ParsedRoster, parse_roster
 from itgen_chain.signers import signing
@@ -46,14 +46,6 @@ def _parse(
     return parsed
 
 
-def _client(conn: Any) -> EscrowClient:
-    from ape import chain
-
-    return EscrowClient(
-        conn.escrow, conn.token, chain.provider, conn.decimals, conn.deployment.block
-    )
-
-
 def _report_claim_jumps(plan: Plan, echo: Echo) -> None:
     """Lists every claim-jump (claims.py) and fails the command after the run's own work."""
     for jump in plan.claim_jumps:
@@ -70,7 +62,7 @@ def _describe(plan: Plan, decimals: int, batch_size: int, echo: Echo) -> None:
 
 
 def _dry_run(
-    client: EscrowClient, plan: Plan, sender: Any, batch_size: int, by_sig: bool, echo: Echo
+    client: Payouts, plan: Plan, sender: Any, batch_size: int, by_sig: bool, echo: Echo
 ) -> None:
     from ape import chain
 
@@ -123,7 +115,7 @@ def _run(
     command: str,
     path: Path,
     account: Any,
-    make_plan: Callable[[Any, EscrowClient], Plan],
+    make_plan: Callable[[Any, Payouts], Plan],
     by_sig: bool,
     options: RunOptions,
     talk: Talk,
@@ -138,7 +130,7 @@ def _run(
     @guard_node(resume)
     def run() -> Plan:
         conn = connect(o.escrow, o.program, salt_file=o.salt_file)
-        client = _client(conn)
+        client = conn.payouts
         journal = Journal.for_run(
             chain.chain_id, conn.escrow.address, account.address, conn.deployment.salt_id
         )
@@ -192,7 +184,7 @@ def attest(
 ) -> Plan:
     """Validates ROSTER against the chain and pays it in batches as the registrar `account`."""
 
-    def make_plan(conn: Any, client: EscrowClient) -> Plan:
+    def make_plan(conn: Any, client: Payouts) -> Plan:
         parsed = _parse(path, conn, pattern, delimiter, program, echo)
         return client.plan(str(path), parsed.rows, account.address, errors=parsed.errors)
 
@@ -223,7 +215,7 @@ def sign(
     conn = connect(escrow, program, salt_file=salt_file)
     parsed = _parse(path, conn, pattern, delimiter, program, echo)
     rows, errors = parsed.rows, parsed.errors
-    client = _client(conn)
+    client = conn.payouts
     # The checks a relayer will make; rows already paid are not signed.
     plan = client.plan(str(path), rows, account.address, errors=errors)
     if plan.skipped:
@@ -283,7 +275,7 @@ def relay(
 ) -> Plan:
     """Submits a signed file from any funded account, after checking every signature."""
 
-    def make_plan(conn: Any, client: EscrowClient) -> Plan:
+    def make_plan(conn: Any, client: Payouts) -> Plan:
         from ape import chain
 
         from itgen_chain.roster import RosterRow

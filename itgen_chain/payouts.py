@@ -85,7 +85,11 @@ def batched_calls(web3: Any, calls: Sequence[Any]) -> list[Any]:
     return results
 
 
-class EscrowClient:
+class Payouts:
+    """The program client's payouts (``Program.payouts``): plan a roster or a signed file
+    against the chain, fit batches under the gas cap, send them with a journal, settle an
+    interrupted run, find claim-jumps."""
+
     def __init__(
         self, escrow: Any, token: Any, provider: Any, decimals: int = 18, start_block: int = 0
     ) -> None:

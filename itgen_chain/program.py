@@ -5,9 +5,13 @@ applies the changes; nothing here sends on its own except `apply`."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from itgen_chain.payouts import Payouts
 
 from itgen_chain.amounts import format_time, format_tokens, to_base_units
 from itgen_chain.exceptions import AdminError, ItgenError, RegistrarExpiryError, WouldRevert
@@ -46,13 +50,15 @@ class Funding:
 
 @dataclass
 class Program:
-    """The escrow of the network ape is connected to, with its token."""
+    """The client of one program: its escrow and token. Admin changes (each a checked
+    Change, sent by signers.carry_out), funding, and payouts (``payouts``) are its methods."""
 
     deployment: Any
     escrow: Any
     token: Any
     decimals: int
     legacy_gas: bool
+    _payouts: Payouts | None = field(default=None, repr=False)
 
     def amount(self, text: str) -> int:
         return to_base_units(text, self.decimals)
@@ -62,6 +68,20 @@ class Program:
         return format_tokens(base_units, self.decimals)
 
     # ------------------------------------------------------------ admin changes
+
+    @property
+    def payouts(self) -> Payouts:
+        """Paying rosters and signed files: the escrow's payouts (payouts.py), from this
+        program's deployment block."""
+        from ape import chain
+
+        from itgen_chain.payouts import Payouts
+
+        if self._payouts is None:
+            self._payouts = Payouts(
+                self.escrow, self.token, chain.provider, self.decimals, self.deployment.block
+            )
+        return self._payouts
 
     # ------------------------------------------------------------------ funding
 
@@ -437,3 +457,34 @@ def connect(
         token.decimals(),
         legacy_gas=provider.network.ecosystem.name == "bsc",
     )
+
+
+def to_index(
+    escrows: Sequence[str] = (), all_programs: bool = False, program: str = "main"
+) -> tuple[list[Any], list[str]]:
+    """What `index` covers, and what to tell about it: escrows by address (discovered from
+    the chain), every program recorded for the network that still has code, or one recorded
+    program. Raises DeploymentError when there is nothing to index."""
+    from ape import chain
+
+    from itgen_chain import records
+    from itgen_chain.exceptions import DeploymentError
+
+    if escrows:
+        found = [discover(address) for address in escrows]
+        told = [f"escrow {d.escrow}: token {d.token}, deployed in block {d.block}" for d in found]
+        return found, told
+    if not all_programs:
+        return [connect(None, program).deployment], []
+    network = chain.provider.network
+    recorded = records.programs(network.ecosystem.name, network.name)
+    live = [d for d in recorded if chain.provider.web3.eth.get_code(d.escrow)]
+    told = [
+        f"program {d.program}: no contract at {d.escrow} any more, skipped"
+        for d in recorded
+        if d not in live
+    ]
+    if not live:
+        raise DeploymentError(f"no program recorded for {network.ecosystem.name}:{network.name}")
+    names = ", ".join(f"{d.program} ({d.escrow})" for d in live)
+    return live, [*told, f"{len(live)} program(s) in one pass: {names}"]

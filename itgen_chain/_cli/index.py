@@ -106,33 +106,16 @@ def cli(
 
     from ape import chain
 
-    from itgen_chain import compiled, records
+    from itgen_chain import compiled
     from itgen_chain.compiled import escrow_abi
-    from itgen_chain.exceptions import ItgenError
     from itgen_chain.indexer import IndexerSettings, for_deployment
-    from itgen_chain.program import connect, discover
+    from itgen_chain.program import to_index
     from itgen_chain.retrying import install
 
     install(retries, backoff)
-    deployments: list[Any]  # Discovered escrows, or recorded Deployments
-    if escrows:
-        deployments = [discover(address) for address in escrows]
-        for found in deployments:
-            click.echo(
-                f"escrow {found.escrow}: token {found.token}, deployed in block {found.block}"
-            )
-    elif all_programs:
-        network = chain.provider.network
-        recorded = records.programs(network.ecosystem.name, network.name)
-        deployments = [d for d in recorded if chain.provider.web3.eth.get_code(d.escrow)]
-        for gone in (d for d in recorded if d not in deployments):
-            click.echo(f"program {gone.program}: no contract at {gone.escrow} any more, skipped")
-        if not deployments:
-            raise ItgenError(f"no program recorded for {network.ecosystem.name}:{network.name}")
-        names = ", ".join(f"{d.program} ({d.escrow})" for d in deployments)
-        click.echo(f"{len(deployments)} program(s) in one pass: {names}")
-    else:
-        deployments = [connect(None, program).deployment]
+    deployments, told = to_index(escrows, all_programs, program)
+    for line in told:
+        click.echo(line)
     deployment = deployments if len(deployments) > 1 else deployments[0]
     local = chain.provider.network.is_local
     indexing = IndexerSettings(

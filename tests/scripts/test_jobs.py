@@ -11,7 +11,7 @@ from itgen_chain import jobs
 from itgen_chain.deployer import Terms, deploy
 from itgen_chain.exceptions import RosterError
 from itgen_chain.journal import Journal
-from itgen_chain.payouts import EscrowClient
+from itgen_chain.payouts import Payouts
 from itgen_chain.roster import read_roster
 
 DAY = 86_400
@@ -130,7 +130,7 @@ def test_run_killed_mid_batch_resumes_without_double_payment(program, tmp_path, 
     path = write_roster(
         tmp_path / "r.csv", [[f"k-{n}", wallet(n), "1", "registration"] for n in range(5)]
     )
-    client = EscrowClient(escrow, token, chain.provider)
+    client = Payouts(escrow, token, chain.provider)
     plan = client.plan(str(path), read_roster(path, record.salt), registrar.address)
     journal = Journal.for_run(chain.chain_id, escrow.address, registrar.address, record.salt_id)
     first = plan.batches(2)[0]
@@ -216,13 +216,13 @@ def test_relay_reports_an_item_someone_paid_first_as_skipped(
     )
     signed = tmp_path / "signed.json"
     jobs.sign(path, registrar, signed, valid_days=10, echo=lambda *_: None)
-    send = EscrowClient.send
+    send = Payouts.send
 
     def front_run_then_send(self, plan, *args, **kwargs):
         escrow.attestBySig(plan.to_send[2].as_call_argument(), sender=accounts[7])
         return send(self, plan, *args, **kwargs)
 
-    monkeypatch.setattr(EscrowClient, "send", front_run_then_send)
+    monkeypatch.setattr(Payouts, "send", front_run_then_send)
     said = []
     plan = jobs.relay(signed, accounts[8], batch_size=10, dry_run=False, yes=True, echo=said.append)
     assert plan.skipped_on_chain == [4]
