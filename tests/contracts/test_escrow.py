@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import ape
 import pytest
+from shared import DAY
 
 from itgen_chain.attestations import Milestone
-
-DAY = 86_400
 
 ZERO = "0x0000000000000000000000000000000000000000"
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ape
 import pytest
+from shared import DAY
 
 from itgen_chain.attestations import (
     SECP256K1_HALF_N,
@@ -13,8 +14,6 @@ from itgen_chain.attestations import (
     recover,
     sign,
 )
-
-DAY = 86_400
 
 
 @pytest.fixture

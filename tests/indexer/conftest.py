@@ -7,14 +7,12 @@ from pathlib import Path
 
 import pytest
 from helpers import student
+from shared import DAY, UNIT
 
 from itgen_chain.attestations import Milestone
 from itgen_chain.deployer import Terms, deploy
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # devtools/, outside the package
-
-DAY = 86_400
-UNIT = 10**18
 
 
 @pytest.fixture

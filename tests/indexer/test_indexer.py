@@ -6,15 +6,13 @@ import json
 
 import pytest
 from helpers import events, make_indexer, student  # tests/indexer/helpers.py
+from shared import DAY, UNIT
 
 from itgen_chain import books, report
 from itgen_chain.compiled import escrow_abi
 from itgen_chain.exceptions import IndexerError, ItgenError
 from itgen_chain.indexer import Indexer, IndexerSettings
 from itgen_chain.store import Store
-
-DAY = 86_400
-UNIT = 10**18
 
 
 def test_indexes_every_payout_funding_and_transfer(index_db, program, chain, project, tmp_path):

@@ -12,11 +12,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from shared import DONOR, REGISTRAR
 
 ROOT = Path(__file__).resolve().parents[2]
-MNEMONIC = "test test test test test test test test test test test junk"
-DONOR = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"  # TEST::1
-REGISTRAR = "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC"  # TEST::2
 
 
 @pytest.fixture(scope="module")

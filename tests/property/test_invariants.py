@@ -15,18 +15,19 @@ from __future__ import annotations
 import os
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import Any, ClassVar
 
 import pytest
 from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
+from shared import DAY
 from web3.exceptions import ContractLogicError
 from web3.logs import DISCARD
 
 from itgen_chain.attestations import Attestation, Milestone, sign
 from itgen_chain.deployer import Terms
 
-DAY = 86_400
 STUDENTS = [bytes([0] * 31 + [n]) for n in range(1, 9)]
 PAYEES = [f"0x{0xBEEF0000 + n:040x}" for n in range(1, 9)]
 COURSES = [1, 2, 3]
@@ -66,6 +67,386 @@ def web3_contract(contract):
 
 # The slow profile (make property-slow) runs for a quarter of an hour per token flavour:
 # no time limit there, since a timeout mid-run reads as a failure.
+def checksummed(address: str) -> str:
+    from eth_utils import to_checksum_address
+
+    return to_checksum_address(address)
+
+
+@dataclass
+class Env:
+    """What the state machine runs against: the test's project, chain, token and accounts,
+    and the counter of how often each new path ran."""
+
+    project: Any
+    chain: Any
+    token: Any
+    unit: int
+    admin: Any
+    donor: Any
+    stranger: Any
+    registrars: list[Any]
+    payees: list[str]
+    seen: Counter
+
+
+class EscrowMachine(RuleBasedStateMachine):
+    """Random calls to one escrow against a ghost model (Model), the five invariants checked
+    after every step. The chain and accounts of the run come in `env`, set by the test."""
+
+    env: ClassVar[Env]
+
+    def __init__(self):
+        super().__init__()
+        self.seen = self.env.seen
+        self.snapshot = self.env.chain.snapshot()
+        self.model = Model()
+
+    @initialize()
+    def deploy(self):
+        m = self.model
+        m.program_end = self.env.chain.pending_timestamp + 90 * DAY
+        m.latest_end = m.program_end + 60 * DAY
+        arguments = Terms(
+            self.env.token.address,
+            self.env.donor.address,
+            self.env.admin.address,
+            m.program_end,
+            admin_delay=DAY,
+            latest_program_end=m.latest_end,
+        ).arguments()
+        self.escrow = self.env.project.ScholarshipEscrow.deploy(*arguments, sender=self.env.admin)
+        self.env.token.mint(self.env.donor, 10**6 * self.env.unit, sender=self.env.donor)
+        self.env.token.approve(self.escrow, 0, sender=self.env.donor)
+        self.env.token.approve(self.escrow, 10**6 * self.env.unit, sender=self.env.donor)
+        self.escrow.fund(2_000 * self.env.unit, sender=self.env.donor)
+        m.funded = 2_000 * self.env.unit
+        for n, course_id in enumerate(COURSES):
+            amounts = ((100 + 50 * n) * self.env.unit, (20 * n) * self.env.unit, True)
+            self.escrow.setCourse(course_id, *amounts, sender=self.env.admin)
+            m.courses[course_id] = amounts
+        for account in self.env.registrars[:2]:
+            self.escrow.setRegistrar(
+                account, 600 * self.env.unit, m.program_end, sender=self.env.admin
+            )
+            m.registrars[account.address] = RegistrarModel(
+                600 * self.env.unit, 0, m.program_end, True, 1
+            )
+
+        self.w3_escrow = web3_contract(self.escrow)
+        self.w3_token = web3_contract(self.env.token)
+
+    def call(self, function, *args):
+        return function(*args).call()
+
+    def transact(self, function, *args, sender):
+        """Sends through web3; returns the receipt."""
+        tx_hash = function(*args).transact({"from": sender.address, "gas": 3_000_000})
+        return self.env.chain.provider.web3.eth.wait_for_transaction_receipt(tx_hash)
+
+    def reverts(self, function, *args, sender):
+        with pytest.raises(ContractLogicError):
+            function(*args).transact({"from": sender.address})
+
+    def teardown(self):
+        self.env.chain.restore(self.snapshot)
+
+    # ------------------------------------------------------------ prediction
+
+    def predict(self, items, signer, epoch=None) -> tuple[bool, list[int]]:
+        """Whether a batch by `signer` (signed in `epoch`, when signed) must succeed, and
+        the amount of each item: 0 for an item already paid, which the batch skips."""
+        m = self.model
+        now = self.env.chain.pending_timestamp
+        if m.paused or now > m.program_end:
+            return False, []
+        reg = m.registrars.get(signer)
+        if reg is None or not reg.active or now > reg.expiry:
+            return False, []
+        if epoch is not None and epoch != reg.epoch:
+            self.seen["revoked signature refused"] += 1
+            return False, []  # signed before the registrar was removed: revoked
+        amounts, seen, spent = [], set(), 0
+        for item in items:
+            reg_amount, done_amount, active = m.courses.get(item.course_id, (0, 0, False))
+            amount = reg_amount if item.milestone == Milestone.REGISTRATION else done_amount
+            key = (item.student_id, int(item.milestone))
+            if not active or amount == 0:
+                return False, []
+            if key in m.paid or key in seen:
+                self.seen["paid item skipped"] += 1
+                amounts.append(0)
+                continue
+            if reg.released + spent + amount > reg.allowance:
+                return False, []
+            seen.add(key)
+            spent += amount
+            amounts.append(amount)
+        if spent > self.call(self.w3_token.functions.balanceOf, self.escrow.address):
+            return False, []
+        return True, amounts
+
+    def apply(self, items, signer, amounts):
+        for item, amount in zip(items, amounts, strict=True):
+            if amount:
+                self.model.paid.add((item.student_id, int(item.milestone)))
+                self.model.released += amount
+                self.model.registrars[signer].released += amount
+
+    def signed(self, items, signer, epoch, deadline=None):
+        deadline = deadline or self.env.chain.pending_timestamp + DAY
+        key = next(
+            a for a in [*self.env.registrars, self.env.stranger] if a.address == signer
+        ).private_key
+        return [
+            sign(i, epoch, deadline, self.env.chain.chain_id, self.escrow.address, key).as_tuple()
+            for i in items
+        ]
+
+    def send(self, items, caller, signer, batch=None, epoch=None):
+        """Sends `items` directly, or as the signed `batch` made in `epoch`."""
+        ok, amounts = self.predict(items, signer, epoch)
+        self.seen["sent" if ok else "reverted"] += 1
+        if batch is not None:
+            function = self.w3_escrow.functions.attestBatchBySig
+        else:
+            batch = [i.as_tuple() for i in items]
+            function = self.w3_escrow.functions.attestBatch
+        if ok:
+            receipt = self.transact(function, batch, sender=caller)
+            events = self.w3_escrow.events.ScholarshipReleased().process_receipt(
+                receipt, errors=DISCARD
+            )
+            assert [e.args.amount for e in events] == [a for a in amounts if a]
+            skipped = self.w3_escrow.events.AttestationSkipped().process_receipt(
+                receipt, errors=DISCARD
+            )
+            assert [e.args.index for e in skipped] == [i for i, a in enumerate(amounts) if not a]
+            self.apply(items, signer, amounts)
+        else:
+            self.reverts(function, batch, sender=caller)
+
+    # ------------------------------------------------------------ rules
+
+    items = st.lists(
+        st.builds(
+            lambda s, c, m: Attestation(STUDENTS[s], checksummed(PAYEES[s]), c, Milestone(m)),
+            st.integers(0, len(STUDENTS) - 1),
+            st.sampled_from([*COURSES, *COURSES, 9]),  # 9: never set
+            st.integers(0, 1),
+        ),
+        min_size=1,
+        max_size=3,
+    )
+
+    # Mostly the two self.env.registrars set at the start; the third and the self.env.stranger get refused.
+    callers = st.sampled_from([0, 0, 0, 1, 1, 1, 2, 3])
+
+    @rule(items=items, who=callers)
+    def attest_directly(self, items, who):
+        caller = [*self.env.registrars, self.env.stranger][who]
+        self.send(items, caller, caller.address)
+
+    @rule(items=items, who=callers)
+    def attest_by_signature(self, items, who):
+        signer = [*self.env.registrars, self.env.stranger][who].address
+        epoch = self.model.registrars.get(signer, RegistrarModel()).epoch
+        batch = self.signed(items, signer, epoch)
+        self.send(items, self.env.stranger, signer, batch, epoch)
+
+    @rule(items=items, who=st.integers(0, 2))
+    def sign_and_hold(self, items, who):
+        """A registrar signs now; the signatures are submitted later, perhaps after its
+        removal and re-adding (as a thief holding pre-signed attestations would)."""
+        signer = self.env.registrars[who].address
+        epoch = self.model.registrars.get(signer, RegistrarModel()).epoch
+        batch = self.signed(items, signer, epoch, deadline=2**256 - 1)
+        for item, signed in zip(items, batch, strict=True):
+            self.model.held.append((signer, epoch, item, signed))
+
+    @precondition(lambda self: self.model.held)
+    @rule(data=st.data())
+    def submit_held(self, data):
+        held = self.model.held
+        signer, epoch, item, signed = held.pop(data.draw(st.integers(0, len(held) - 1)))
+        self.send([item], self.env.stranger, signer, [signed], epoch)
+
+    @rule(amount=st.integers(1, 500))
+    def fund(self, amount):
+        self.transact(self.w3_escrow.functions.fund, amount * self.env.unit, sender=self.env.donor)
+        self.model.funded += amount * self.env.unit
+
+    @rule(amount=st.integers(1, 500))
+    def transfer_directly(self, amount):
+        self.transact(
+            self.w3_token.functions.transfer,
+            self.escrow.address,
+            amount * self.env.unit,
+            sender=self.env.donor,
+        )
+        self.model.direct += amount * self.env.unit
+
+    @rule(who=st.integers(0, 2), allowance=st.integers(0, 1500), days=st.integers(-1, 100))
+    def set_registrar(self, who, allowance, days):
+        account = self.env.registrars[who]
+        expiry = self.env.chain.pending_timestamp + days * DAY
+        arguments = (account.address, allowance * self.env.unit, expiry)
+        if expiry > self.model.program_end:  # a registrar may not outlive the program
+            self.reverts(self.w3_escrow.functions.setRegistrar, *arguments, sender=self.env.admin)
+            return
+        self.transact(self.w3_escrow.functions.setRegistrar, *arguments, sender=self.env.admin)
+        reg = self.model.registrars.setdefault(account.address, RegistrarModel())
+        if not reg.active:
+            reg.epoch += 1  # a new epoch: what it signed before is void
+        reg.allowance, reg.expiry, reg.active = allowance * self.env.unit, expiry, True
+
+    @rule(who=st.integers(0, 2))
+    def remove_registrar(self, who):
+        account = self.env.registrars[who]
+        reg = self.model.registrars.get(account.address)
+        if reg is not None and reg.active:
+            self.transact(
+                self.w3_escrow.functions.removeRegistrar, account.address, sender=self.env.admin
+            )
+            reg.active = False
+        else:
+            self.reverts(
+                self.w3_escrow.functions.removeRegistrar, account.address, sender=self.env.admin
+            )
+
+    @rule(who=st.integers(0, 1))
+    def remove_and_add_back(self, who):
+        """The incident drill: a key is removed, then the same address is added back."""
+        account = self.env.registrars[who]
+        reg = self.model.registrars[account.address]
+        if reg.active:
+            self.transact(
+                self.w3_escrow.functions.removeRegistrar, account.address, sender=self.env.admin
+            )
+            reg.active = False
+        expiry = min(reg.expiry, self.model.program_end)
+        arguments = (account.address, reg.allowance, expiry)
+        self.transact(self.w3_escrow.functions.setRegistrar, *arguments, sender=self.env.admin)
+        reg.epoch += 1
+        reg.expiry, reg.active = expiry, True
+
+    @rule(items=items, who=st.integers(0, 1))
+    def copied_item_sent_before_the_batch(self, items, who):
+        """The review's other attack: a watcher sends one item of a signed batch alone,
+        first; the batch must skip it and pay the rest."""
+        signer = self.env.registrars[who].address
+        epoch = self.model.registrars[signer].epoch
+        batch = self.signed(items, signer, epoch)
+        self.send(items[:1], self.env.stranger, signer, batch[:1], epoch)
+        self.send(items, self.env.stranger, signer, batch, epoch)
+
+    @rule(items=items, who=st.integers(0, 1))
+    def signed_before_removal_then_submitted(self, items, who):
+        """The review's attack: a key signs, is removed and added back, and what it signed
+        before is submitted."""
+        signer = self.env.registrars[who].address
+        epoch = self.model.registrars[signer].epoch
+        batch = self.signed(items, signer, epoch, deadline=2**256 - 1)
+        self.remove_and_add_back(who)
+        self.send(items, self.env.stranger, signer, batch, epoch)
+
+    @rule(course=st.sampled_from(COURSES), active=st.booleans())
+    def toggle_course(self, course, active):
+        reg_amount, done_amount, _ = self.model.courses[course]
+        self.transact(
+            self.w3_escrow.functions.setCourse,
+            course,
+            reg_amount,
+            done_amount,
+            active,
+            sender=self.env.admin,
+        )
+        self.model.courses[course] = (reg_amount, done_amount, active)
+
+    @rule()
+    def pause_or_unpause(self):
+        function = (
+            self.w3_escrow.functions.unpause
+            if self.model.paused
+            else self.w3_escrow.functions.pause
+        )
+        self.transact(function, sender=self.env.admin)
+        self.model.paused = not self.model.paused
+
+    @rule(days=st.integers(1, 50))
+    def extend_program_end(self, days):
+        new_end = self.model.program_end + days * DAY
+        function = self.w3_escrow.functions.extendProgramEnd
+        if (
+            self.env.chain.pending_timestamp > self.model.program_end
+            or new_end > self.model.latest_end
+        ):
+            self.reverts(function, new_end, sender=self.env.admin)
+        else:
+            self.transact(function, new_end, sender=self.env.admin)
+            self.model.program_end = new_end
+
+    @rule(days=st.sampled_from([1, 3, 7, 31]))
+    def move_time(self, days):
+        self.env.chain.pending_timestamp += days * DAY
+        self.env.chain.mine()
+
+    @rule(who=st.sampled_from(["donor", "admin", "stranger"]))
+    def reclaim(self, who):
+        caller = {"donor": self.env.donor, "admin": self.env.admin, "stranger": self.env.stranger}[
+            who
+        ]
+        balance = self.call(self.w3_token.functions.balanceOf, self.escrow.address)
+        if (
+            who != "stranger"
+            and self.env.chain.pending_timestamp > self.model.program_end
+            and balance
+        ):
+            self.transact(self.w3_escrow.functions.reclaim, sender=caller)
+            self.model.reclaimed += balance
+        else:
+            self.reverts(self.w3_escrow.functions.reclaim, sender=caller)
+
+    # ------------------------------------------------------------ invariants
+    # Read through web3 directly: a tenth of the cost of ape's calls, and these run
+    # after every step.
+
+    @precondition(lambda self: hasattr(self, "escrow"))
+    @invariant()
+    def invariants_hold(self):
+        m = self.model
+        escrow, erc20 = self.w3_escrow.functions, self.w3_token.functions
+        pairs = [(student, milestone) for student in STUDENTS for milestone in (0, 1)]
+        # One JSON-RPC batch for every read: these run after every step.
+        with self.env.chain.provider.web3.batch_requests() as batch:
+            batch.add(erc20.balanceOf(self.escrow.address))
+            batch.add(escrow.totalFunded())
+            batch.add(escrow.activeRegistrars())
+            for student, milestone in pairs:
+                batch.add(escrow.isPaid(student, milestone))
+            for account in self.env.registrars:
+                batch.add(escrow.registrar(account.address))
+            for payee in self.env.payees:
+                batch.add(erc20.balanceOf(payee))
+            results = batch.execute()
+        balance, funded, active = results[:3]
+        paid = results[3 : 3 + len(pairs)]
+        standing = results[3 + len(pairs) : 3 + len(pairs) + len(self.env.registrars)]
+        held = results[3 + len(pairs) + len(self.env.registrars) :]
+        # 1. funded + direct transfers = released + reclaimed + balance
+        assert m.funded + m.direct == m.released + m.reclaimed + balance
+        assert funded == m.funded
+        # 2. no (studentId, milestone) paid twice: the self.env.chain's record is the model's
+        assert [pair in m.paid for pair in pairs] == list(paid)
+        # 3. self.env.registrars released exactly what the model allowed them, within allowance rules
+        for account, (_, released, _, epoch, _) in zip(self.env.registrars, standing, strict=True):
+            reg = m.registrars.get(account.address, RegistrarModel())
+            assert (released, epoch) == (reg.released, reg.epoch)
+        assert sorted(active) == sorted(a for a, reg in m.registrars.items() if reg.active)
+        # 4 and 5: the self.env.payees hold exactly what the model released, no more
+        assert sum(held) == m.released
+
+
 @pytest.mark.timeout(0 if os.environ.get("HYPOTHESIS_PROFILE") == "slow" else 900)
 def test_escrow_invariants_hold_under_random_calls(project, chain, accounts, token, unit):
     profile = settings._current_profile
@@ -79,343 +460,9 @@ def test_escrow_invariants_hold_under_random_calls(project, chain, accounts, tok
 
     # How often the new paths ran, over all examples: the run must reach each of them.
     seen = Counter()
-
-    class EscrowMachine(RuleBasedStateMachine):
-        def __init__(self):
-            super().__init__()
-            self.seen = seen
-            self.snapshot = chain.snapshot()
-            self.model = Model()
-
-        @initialize()
-        def deploy(self):
-            m = self.model
-            m.program_end = chain.pending_timestamp + 90 * DAY
-            m.latest_end = m.program_end + 60 * DAY
-            arguments = Terms(
-                token.address,
-                donor.address,
-                admin.address,
-                m.program_end,
-                admin_delay=DAY,
-                latest_program_end=m.latest_end,
-            ).arguments()
-            self.escrow = project.ScholarshipEscrow.deploy(*arguments, sender=admin)
-            token.mint(donor, 10**6 * unit, sender=donor)
-            token.approve(self.escrow, 0, sender=donor)
-            token.approve(self.escrow, 10**6 * unit, sender=donor)
-            self.escrow.fund(2_000 * unit, sender=donor)
-            m.funded = 2_000 * unit
-            for n, course_id in enumerate(COURSES):
-                amounts = ((100 + 50 * n) * unit, (20 * n) * unit, True)
-                self.escrow.setCourse(course_id, *amounts, sender=admin)
-                m.courses[course_id] = amounts
-            for account in registrars[:2]:
-                self.escrow.setRegistrar(account, 600 * unit, m.program_end, sender=admin)
-                m.registrars[account.address] = RegistrarModel(
-                    600 * unit, 0, m.program_end, True, 1
-                )
-
-            self.w3_escrow = web3_contract(self.escrow)
-            self.w3_token = web3_contract(token)
-
-        def call(self, function, *args):
-            return function(*args).call()
-
-        def transact(self, function, *args, sender):
-            """Sends through web3; returns the receipt."""
-            tx_hash = function(*args).transact({"from": sender.address, "gas": 3_000_000})
-            return chain.provider.web3.eth.wait_for_transaction_receipt(tx_hash)
-
-        def reverts(self, function, *args, sender):
-            with pytest.raises(ContractLogicError):
-                function(*args).transact({"from": sender.address})
-
-        def teardown(self):
-            chain.restore(self.snapshot)
-
-        # ------------------------------------------------------------ prediction
-
-        def predict(self, items, signer, epoch=None) -> tuple[bool, list[int]]:
-            """Whether a batch by `signer` (signed in `epoch`, when signed) must succeed, and
-            the amount of each item: 0 for an item already paid, which the batch skips."""
-            m = self.model
-            now = chain.pending_timestamp
-            if m.paused or now > m.program_end:
-                return False, []
-            reg = m.registrars.get(signer)
-            if reg is None or not reg.active or now > reg.expiry:
-                return False, []
-            if epoch is not None and epoch != reg.epoch:
-                self.seen["revoked signature refused"] += 1
-                return False, []  # signed before the registrar was removed: revoked
-            amounts, seen, spent = [], set(), 0
-            for item in items:
-                reg_amount, done_amount, active = m.courses.get(item.course_id, (0, 0, False))
-                amount = reg_amount if item.milestone == Milestone.REGISTRATION else done_amount
-                key = (item.student_id, int(item.milestone))
-                if not active or amount == 0:
-                    return False, []
-                if key in m.paid or key in seen:
-                    self.seen["paid item skipped"] += 1
-                    amounts.append(0)
-                    continue
-                if reg.released + spent + amount > reg.allowance:
-                    return False, []
-                seen.add(key)
-                spent += amount
-                amounts.append(amount)
-            if spent > self.call(self.w3_token.functions.balanceOf, self.escrow.address):
-                return False, []
-            return True, amounts
-
-        def apply(self, items, signer, amounts):
-            for item, amount in zip(items, amounts, strict=True):
-                if amount:
-                    self.model.paid.add((item.student_id, int(item.milestone)))
-                    self.model.released += amount
-                    self.model.registrars[signer].released += amount
-
-        def signed(self, items, signer, epoch, deadline=None):
-            deadline = deadline or chain.pending_timestamp + DAY
-            key = next(a for a in [*registrars, stranger] if a.address == signer).private_key
-            return [
-                sign(i, epoch, deadline, chain.chain_id, self.escrow.address, key).as_tuple()
-                for i in items
-            ]
-
-        def send(self, items, caller, signer, batch=None, epoch=None):
-            """Sends `items` directly, or as the signed `batch` made in `epoch`."""
-            ok, amounts = self.predict(items, signer, epoch)
-            self.seen["sent" if ok else "reverted"] += 1
-            if batch is not None:
-                function = self.w3_escrow.functions.attestBatchBySig
-            else:
-                batch = [i.as_tuple() for i in items]
-                function = self.w3_escrow.functions.attestBatch
-            if ok:
-                receipt = self.transact(function, batch, sender=caller)
-                events = self.w3_escrow.events.ScholarshipReleased().process_receipt(
-                    receipt, errors=DISCARD
-                )
-                assert [e.args.amount for e in events] == [a for a in amounts if a]
-                skipped = self.w3_escrow.events.AttestationSkipped().process_receipt(
-                    receipt, errors=DISCARD
-                )
-                assert [e.args.index for e in skipped] == [
-                    i for i, a in enumerate(amounts) if not a
-                ]
-                self.apply(items, signer, amounts)
-            else:
-                self.reverts(function, batch, sender=caller)
-
-        # ------------------------------------------------------------ rules
-
-        items = st.lists(
-            st.builds(
-                lambda s, c, m: Attestation(STUDENTS[s], payees[s], c, Milestone(m)),
-                st.integers(0, len(STUDENTS) - 1),
-                st.sampled_from([*COURSES, *COURSES, 9]),  # 9: never set
-                st.integers(0, 1),
-            ),
-            min_size=1,
-            max_size=3,
-        )
-
-        # Mostly the two registrars set at the start; the third and the stranger get refused.
-        callers = st.sampled_from([0, 0, 0, 1, 1, 1, 2, 3])
-
-        @rule(items=items, who=callers)
-        def attest_directly(self, items, who):
-            caller = [*registrars, stranger][who]
-            self.send(items, caller, caller.address)
-
-        @rule(items=items, who=callers)
-        def attest_by_signature(self, items, who):
-            signer = [*registrars, stranger][who].address
-            epoch = self.model.registrars.get(signer, RegistrarModel()).epoch
-            batch = self.signed(items, signer, epoch)
-            self.send(items, stranger, signer, batch, epoch)
-
-        @rule(items=items, who=st.integers(0, 2))
-        def sign_and_hold(self, items, who):
-            """A registrar signs now; the signatures are submitted later, perhaps after its
-            removal and re-adding (as a thief holding pre-signed attestations would)."""
-            signer = registrars[who].address
-            epoch = self.model.registrars.get(signer, RegistrarModel()).epoch
-            batch = self.signed(items, signer, epoch, deadline=2**256 - 1)
-            for item, signed in zip(items, batch, strict=True):
-                self.model.held.append((signer, epoch, item, signed))
-
-        @precondition(lambda self: self.model.held)
-        @rule(data=st.data())
-        def submit_held(self, data):
-            held = self.model.held
-            signer, epoch, item, signed = held.pop(data.draw(st.integers(0, len(held) - 1)))
-            self.send([item], stranger, signer, [signed], epoch)
-
-        @rule(amount=st.integers(1, 500))
-        def fund(self, amount):
-            self.transact(self.w3_escrow.functions.fund, amount * unit, sender=donor)
-            self.model.funded += amount * unit
-
-        @rule(amount=st.integers(1, 500))
-        def transfer_directly(self, amount):
-            self.transact(
-                self.w3_token.functions.transfer, self.escrow.address, amount * unit, sender=donor
-            )
-            self.model.direct += amount * unit
-
-        @rule(who=st.integers(0, 2), allowance=st.integers(0, 1500), days=st.integers(-1, 100))
-        def set_registrar(self, who, allowance, days):
-            account = registrars[who]
-            expiry = chain.pending_timestamp + days * DAY
-            arguments = (account.address, allowance * unit, expiry)
-            if expiry > self.model.program_end:  # a registrar may not outlive the program
-                self.reverts(self.w3_escrow.functions.setRegistrar, *arguments, sender=admin)
-                return
-            self.transact(self.w3_escrow.functions.setRegistrar, *arguments, sender=admin)
-            reg = self.model.registrars.setdefault(account.address, RegistrarModel())
-            if not reg.active:
-                reg.epoch += 1  # a new epoch: what it signed before is void
-            reg.allowance, reg.expiry, reg.active = allowance * unit, expiry, True
-
-        @rule(who=st.integers(0, 2))
-        def remove_registrar(self, who):
-            account = registrars[who]
-            reg = self.model.registrars.get(account.address)
-            if reg is not None and reg.active:
-                self.transact(
-                    self.w3_escrow.functions.removeRegistrar, account.address, sender=admin
-                )
-                reg.active = False
-            else:
-                self.reverts(
-                    self.w3_escrow.functions.removeRegistrar, account.address, sender=admin
-                )
-
-        @rule(who=st.integers(0, 1))
-        def remove_and_add_back(self, who):
-            """The incident drill: a key is removed, then the same address is added back."""
-            account = registrars[who]
-            reg = self.model.registrars[account.address]
-            if reg.active:
-                self.transact(
-                    self.w3_escrow.functions.removeRegistrar, account.address, sender=admin
-                )
-                reg.active = False
-            expiry = min(reg.expiry, self.model.program_end)
-            arguments = (account.address, reg.allowance, expiry)
-            self.transact(self.w3_escrow.functions.setRegistrar, *arguments, sender=admin)
-            reg.epoch += 1
-            reg.expiry, reg.active = expiry, True
-
-        @rule(items=items, who=st.integers(0, 1))
-        def copied_item_sent_before_the_batch(self, items, who):
-            """The review's other attack: a watcher sends one item of a signed batch alone,
-            first; the batch must skip it and pay the rest."""
-            signer = registrars[who].address
-            epoch = self.model.registrars[signer].epoch
-            batch = self.signed(items, signer, epoch)
-            self.send(items[:1], stranger, signer, batch[:1], epoch)
-            self.send(items, stranger, signer, batch, epoch)
-
-        @rule(items=items, who=st.integers(0, 1))
-        def signed_before_removal_then_submitted(self, items, who):
-            """The review's attack: a key signs, is removed and added back, and what it signed
-            before is submitted."""
-            signer = registrars[who].address
-            epoch = self.model.registrars[signer].epoch
-            batch = self.signed(items, signer, epoch, deadline=2**256 - 1)
-            self.remove_and_add_back(who)
-            self.send(items, stranger, signer, batch, epoch)
-
-        @rule(course=st.sampled_from(COURSES), active=st.booleans())
-        def toggle_course(self, course, active):
-            reg_amount, done_amount, _ = self.model.courses[course]
-            self.transact(
-                self.w3_escrow.functions.setCourse,
-                course,
-                reg_amount,
-                done_amount,
-                active,
-                sender=admin,
-            )
-            self.model.courses[course] = (reg_amount, done_amount, active)
-
-        @rule()
-        def pause_or_unpause(self):
-            function = (
-                self.w3_escrow.functions.unpause
-                if self.model.paused
-                else self.w3_escrow.functions.pause
-            )
-            self.transact(function, sender=admin)
-            self.model.paused = not self.model.paused
-
-        @rule(days=st.integers(1, 50))
-        def extend_program_end(self, days):
-            new_end = self.model.program_end + days * DAY
-            function = self.w3_escrow.functions.extendProgramEnd
-            if chain.pending_timestamp > self.model.program_end or new_end > self.model.latest_end:
-                self.reverts(function, new_end, sender=admin)
-            else:
-                self.transact(function, new_end, sender=admin)
-                self.model.program_end = new_end
-
-        @rule(days=st.sampled_from([1, 3, 7, 31]))
-        def move_time(self, days):
-            chain.pending_timestamp += days * DAY
-            chain.mine()
-
-        @rule(who=st.sampled_from(["donor", "admin", "stranger"]))
-        def reclaim(self, who):
-            caller = {"donor": donor, "admin": admin, "stranger": stranger}[who]
-            balance = self.call(self.w3_token.functions.balanceOf, self.escrow.address)
-            if who != "stranger" and chain.pending_timestamp > self.model.program_end and balance:
-                self.transact(self.w3_escrow.functions.reclaim, sender=caller)
-                self.model.reclaimed += balance
-            else:
-                self.reverts(self.w3_escrow.functions.reclaim, sender=caller)
-
-        # ------------------------------------------------------------ invariants
-        # Read through web3 directly: a tenth of the cost of ape's calls, and these run
-        # after every step.
-
-        @precondition(lambda self: hasattr(self, "escrow"))
-        @invariant()
-        def invariants_hold(self):
-            m = self.model
-            escrow, erc20 = self.w3_escrow.functions, self.w3_token.functions
-            pairs = [(student, milestone) for student in STUDENTS for milestone in (0, 1)]
-            # One JSON-RPC batch for every read: these run after every step.
-            with chain.provider.web3.batch_requests() as batch:
-                batch.add(erc20.balanceOf(self.escrow.address))
-                batch.add(escrow.totalFunded())
-                batch.add(escrow.activeRegistrars())
-                for student, milestone in pairs:
-                    batch.add(escrow.isPaid(student, milestone))
-                for account in registrars:
-                    batch.add(escrow.registrar(account.address))
-                for payee in payees:
-                    batch.add(erc20.balanceOf(payee))
-                results = batch.execute()
-            balance, funded, active = results[:3]
-            paid = results[3 : 3 + len(pairs)]
-            standing = results[3 + len(pairs) : 3 + len(pairs) + len(registrars)]
-            held = results[3 + len(pairs) + len(registrars) :]
-            # 1. funded + direct transfers = released + reclaimed + balance
-            assert m.funded + m.direct == m.released + m.reclaimed + balance
-            assert funded == m.funded
-            # 2. no (studentId, milestone) paid twice: the chain's record is the model's
-            assert [pair in m.paid for pair in pairs] == list(paid)
-            # 3. registrars released exactly what the model allowed them, within allowance rules
-            for account, (_, released, _, epoch, _) in zip(registrars, standing, strict=True):
-                reg = m.registrars.get(account.address, RegistrarModel())
-                assert (released, epoch) == (reg.released, reg.epoch)
-            assert sorted(active) == sorted(a for a, reg in m.registrars.items() if reg.active)
-            # 4 and 5: the payees hold exactly what the model released, no more
-            assert sum(held) == m.released
+    EscrowMachine.env = Env(
+        project, chain, token, unit, admin, donor, stranger, registrars, payees, seen
+    )
 
     from hypothesis.stateful import run_state_machine_as_test
 

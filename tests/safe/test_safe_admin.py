@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from shared import DAY
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
@@ -29,7 +30,6 @@ from itgen_chain.exceptions import (  # noqa: E402
 )
 from itgen_chain.signers import Sending, carry_out, carry_out_calls, execute  # noqa: E402
 
-DAY = 86_400
 PROGRAM = "safe-tests"
 
 

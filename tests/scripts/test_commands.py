@@ -4,7 +4,6 @@ outlives each command (ape-foundry connects to it through APE_FOUNDRY_HOST)."""
 from __future__ import annotations
 
 import contextlib
-import csv
 import json
 import os
 import shutil
@@ -14,10 +13,10 @@ import time
 from pathlib import Path
 
 import pytest
+from shared import DONOR, REGISTRAR, write_roster
+from shared import wallet as shared_wallet
 
 ROOT = Path(__file__).resolve().parents[2]
-MNEMONIC = "test test test test test test test test test test test junk"
-DONOR = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"
 
 
 @pytest.fixture
@@ -66,20 +65,6 @@ def node(start_anvil):
     ape.port = port
     ape.process = start_anvil.processes[port]
     return ape
-
-
-def write_roster(path: Path, rows: list[list[str]]) -> Path:
-    with path.open("w", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["student_ref", "payee", "course", "milestone"])
-        writer.writerows(rows)
-    return path
-
-
-def wallet(n: int) -> str:
-    from eth_utils import to_checksum_address
-
-    return to_checksum_address(f"0x{0xFACE0000 + n:040x}")
 
 
 @contextlib.contextmanager
@@ -145,9 +130,6 @@ def token_call(web3, token: str, signature: str, *args, sender: str | None = Non
     web3.eth.wait_for_transaction_receipt(
         web3.eth.send_transaction({"from": sender, "to": token, "data": data})
     )
-
-
-REGISTRAR = "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC"  # TEST::2
 
 
 def setup_program(ape, funds: str = "50000", network: str = "ethereum:local:foundry") -> dict:
@@ -803,3 +785,7 @@ def test_index_and_audit_finish_in_one_run_through_a_provider_that_limits_and_dr
         sqlite3.connect(direct).execute(rows).fetchall()
     )
     assert json.loads((tmp_path / "a" / "audit.json").read_text())["reconciled"] is True
+
+
+def wallet(n: int) -> str:
+    return shared_wallet(n, 0xFACE0000)

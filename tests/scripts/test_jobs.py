@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import csv
 import json
 
 import pytest
+from shared import DAY, UNIT, wallet, write_roster
 
 from itgen_chain import jobs
 from itgen_chain.deployer import Terms, deploy
@@ -13,23 +13,6 @@ from itgen_chain.exceptions import RosterError
 from itgen_chain.journal import Journal
 from itgen_chain.payouts import Payouts
 from itgen_chain.roster import read_roster
-
-DAY = 86_400
-UNIT = 10**18
-
-
-def wallet(n: int) -> str:
-    from eth_utils import to_checksum_address
-
-    return to_checksum_address(f"0x{0xCAFE0000 + n:040x}")
-
-
-def write_roster(path, rows):
-    with path.open("w", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["student_ref", "payee", "course", "milestone"])
-        writer.writerows(rows)
-    return path
 
 
 @pytest.fixture

@@ -18,10 +18,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from shared import DONOR, REGISTRAR
 
 ROOT = Path(__file__).resolve().parents[2]
-DONOR = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"  # TEST::1
-REGISTRAR = "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC"  # TEST::2
 GUARDIAN = "0x9965507D1a55bcC2695C58ba16FB37d819B0A4dc"  # TEST::5
 NEW_KEY = "0x" + "7e" * 20
 HASH = re.compile(r"Safe transaction hash: (0x[0-9a-f]{64})")

@@ -11,9 +11,9 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from shared import DONOR
 
 ROOT = Path(__file__).resolve().parents[2]
-DONOR = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"  # TEST::1
 
 
 @pytest.mark.timeout(600)

@@ -9,13 +9,13 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from shared import DAY
 
 from itgen_chain import compiled
 from itgen_chain.deployer import Terms, deploy
 from itgen_chain.verification import compare, deployment_block
 
 ROOT = Path(__file__).resolve().parents[2]
-DAY = 86_400
 
 
 def packager():
