@@ -52,6 +52,10 @@ REFUSED_ERRORS = (
 )
 
 
+# Block headers asked for in one JSON-RPC batch (logs without blockTimestamp).
+HEADER_BATCH = 100
+
+
 @dataclass
 class IndexerSettings:
     """How the indexer talks to the node."""
@@ -222,6 +226,9 @@ class Indexer:
         )
         self.bucket = TokenBucket(self.settings.rps) if self.settings.rps else None
         self.planner: RangePlanner | None = None
+        # JSON-RPC batches (a list of (method, params) -> a list of results), where the
+        # provider takes them: block headers for logs without blockTimestamp.
+        self.batch: Callable[[list[tuple[str, list]]], list[Any]] | None = None
 
     # ------------------------------------------------------------------ state
 
@@ -342,7 +349,39 @@ class Indexer:
         return added
 
     def _fetch(self, start: int, end: int) -> list[dict[str, Any]]:
-        return self._get_logs(start, end)
+        """A range's logs, each with its block's timestamp: most BSC providers leave
+        ``blockTimestamp`` out, and the headers of the blocks that hold events are then asked
+        for here, in the worker, in JSON-RPC batches, never one by one on the write path."""
+        logs = self._get_logs(start, end)
+        missing = {
+            int(log["blockNumber"], 16)
+            for log in logs
+            if "blockTimestamp" not in log and not log.get("removed")
+        }
+        if missing:
+            headers = self.headers(missing)
+            for log in logs:
+                if "blockTimestamp" not in log and not log.get("removed"):
+                    log["blockTimestamp"] = headers[int(log["blockNumber"], 16)]["timestamp"]
+        return logs
+
+    def headers(self, numbers: set[int]) -> dict[int, dict[str, Any]]:
+        """Block headers by number: HEADER_BATCH a request where the provider takes JSON-RPC
+        batches, else one request each."""
+        wanted = sorted(numbers)
+        if self.batch is None:
+            return {number: self.block(number) for number in wanted}
+        found: dict[int, dict[str, Any]] = {}
+        batch = self.batch
+        for first in range(0, len(wanted), HEADER_BATCH):
+            chunk = wanted[first : first + HEADER_BATCH]
+            if self.bucket is not None:
+                for _ in chunk:
+                    self.bucket.take()
+            calls = [("eth_getBlockByNumber", [hex(number), False]) for number in chunk]
+            answers = self.retrier.call("a batch of block headers", batch, calls)
+            found.update(zip(chunk, answers, strict=True))
+        return found
 
     def _raise_fetch_error(self, error: Exception) -> None:
         text = str(error).lower()
@@ -396,9 +435,6 @@ class Indexer:
         end_block = self.block(end)
         hashes[end] = end_block["hash"]
         timestamps[end] = int(end_block["timestamp"], 16)
-        for number in hashes:
-            if number not in timestamps:  # a node that does not put blockTimestamp in logs
-                timestamps[number] = int(self.block(number)["timestamp"], 16)
         with self.db.transaction():  # the events, their blocks and the checkpoint
             self.db.executemany(UPSERT_EVENT, rows)
             self.db.executemany(UPSERT_BLOCK, [(n, h, timestamps[n]) for n, h in hashes.items()])
@@ -514,6 +550,22 @@ def rpc(provider: Any) -> Callable[[str, list], Any]:
     return request
 
 
+def rpc_batch(provider: Any) -> Callable[[list[tuple[str, list]]], list[Any]]:
+    """Raw JSON-RPC batches through the connected provider: one HTTP request, the results
+    in the order asked; any error in it raises."""
+
+    def batch(calls: list[tuple[str, list]]) -> list[Any]:
+        responses = provider.web3.provider.make_batch_request(calls)
+        if isinstance(responses, dict):  # the whole batch refused
+            raise IndexerRPCError(responses.get("error", responses))
+        for response in responses:
+            if "error" in response:
+                raise IndexerRPCError(response["error"])
+        return [response["result"] for response in responses]
+
+    return batch
+
+
 def for_deployment(
     deployment: Any,
     provider: Any,
@@ -525,7 +577,7 @@ def for_deployment(
     one pass), through the connected provider's JSON-RPC."""
     deployments = deployment if isinstance(deployment, list | tuple) else [deployment]
     request = rpc(provider)
-    return Indexer(
+    indexer = Indexer(
         database,
         request,
         [d.escrow for d in deployments],
@@ -534,3 +586,5 @@ def for_deployment(
         min(d.block for d in deployments),
         settings,
     )
+    indexer.batch = rpc_batch(provider)
+    return indexer

@@ -473,3 +473,36 @@ def test_programs_on_two_tokens_book_only_their_own_token(
         assert audit["reconciled"] is True, audit["differences"]
     first = books.build(index_db, None, 18, chain.chain_id, escrow=record.escrow)
     assert first["totals"]["direct_transfers_in"]["tokens"] == "123"  # not 130
+
+
+def test_logs_without_block_timestamps_get_them_in_batches_not_header_walks(
+    index_db, program, chain, project, tmp_path
+):
+    """Most BSC providers leave blockTimestamp out of logs: the headers of the blocks that
+    hold events are asked for in JSON-RPC batches by the range's worker; the write path asks
+    only for the checkpoint's own header. The books equal those of a provider that sends
+    the timestamps."""
+
+    def without_timestamps(request):
+        def call(method, params):
+            answer = request(method, params)
+            if method == "eth_getLogs":
+                return [{k: v for k, v in log.items() if k != "blockTimestamp"} for log in answer]
+            asked.append(method)
+            return answer
+
+        return call
+
+    asked, batches = [], []
+    indexer = make_indexer(program, chain, project, index_db, request=without_timestamps)
+    batch = indexer.batch
+    indexer.batch = lambda calls: batches.append(len(calls)) or batch(calls)
+    indexer.run()
+    writes = asked.count("eth_getBlockByNumber")
+    event_blocks = Store(index_db).all("SELECT DISTINCT block_number FROM events")
+    assert batches and sum(batches) == len(event_blocks)
+    assert writes <= 2  # the checkpoint's header (and the finality probe), never one per block
+    direct = tmp_path / "direct.sqlite"
+    make_indexer(program, chain, project, direct).run()
+    shared_rows = "SELECT number, timestamp FROM blocks ORDER BY number"
+    assert Store(index_db).all(shared_rows) == Store(direct).all(shared_rows)
