@@ -229,6 +229,8 @@ class Indexer:
         # JSON-RPC batches (a list of (method, params) -> a list of results), where the
         # provider takes them: block headers for logs without blockTimestamp.
         self.batch: Callable[[list[tuple[str, list]]], list[Any]] | None = None
+        # Names the provider (its host) for the range limit remembered across runs.
+        self.provider_key = ""
 
     # ------------------------------------------------------------------ state
 
@@ -302,6 +304,10 @@ class Indexer:
         planner = RangePlanner(
             self.settings.max_range, self.settings.grow_to, self.settings.min_range
         )
+        remembered = self._remembered_limit()
+        if remembered:  # this provider's unstated limit, found on an earlier run
+            planner.ceiling = min(planner.ceiling, remembered)
+            planner.size = max(min(planner.size, remembered), planner.floor)
         self.planner = planner
         pending: list[tuple[int, int]] = []  # refused ranges to ask again, smaller
         fetched: dict[int, tuple[int, list[dict[str, Any]]]] = {}
@@ -346,7 +352,25 @@ class Indexer:
                     added += self._write(ready)
                     ready, written_at = [], time.monotonic()
                     progress(cursor - first, total)
+        self._remember_limit(planner)
         return added
+
+    def _remembered_limit(self) -> int:
+        key = f"range_limit:{self.provider_key}"
+        found = self.db.one("SELECT value FROM meta WHERE key = ?", (key,))
+        return int(found[0]) if found and self.provider_key else 0
+
+    def _remember_limit(self, planner: RangePlanner) -> None:
+        """After refusals, the largest range this provider accepted: the next run starts
+        there instead of finding it again."""
+        if not self.provider_key or not planner.refusals or not planner.largest_accepted:
+            return
+        with self.db.transaction():
+            self.db.execute(
+                "INSERT INTO meta VALUES (?, ?) "
+                "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                (f"range_limit:{self.provider_key}", str(planner.largest_accepted)),
+            )
 
     def _fetch(self, start: int, end: int) -> list[dict[str, Any]]:
         """A range's logs, each with its block's timestamp: most BSC providers leave
@@ -469,19 +493,28 @@ class Indexer:
 class RangePlanner:
     """The eth_getLogs range size: doubled after each accepted range while under `grow_to`;
     on a refusal, the size the provider names ("exceed maximum block range: 5000", "Try
-    with this block range [0x.., 0x..]", "max 2000 blocks") or half, and never again above a
-    size refused."""
+    with this block range [0x.., 0x..]", "max 2000 blocks"); when it names none, a
+    bisection between the largest size accepted and the smallest refused, which finds an
+    unstated limit in a few probes (settling within 1/32 of it), never again above a size
+    refused."""
 
     def __init__(self, initial: int, grow_to: int = 0, floor: int = 1) -> None:
         self.size = max(initial, floor)
         self.ceiling = max(grow_to, initial)
         self.floor = floor
         self.refusals = 0
+        self.largest_accepted = 0
+        self.smallest_refused = 0  # 0: none refused without the provider naming its limit
 
     def accepted(self, size: int) -> None:
+        self.largest_accepted = max(self.largest_accepted, size)
         if size < self.size:
             return
-        self.size = max(min(self.size * 2, self.ceiling), self.size)
+        gap = self.ceiling - self.largest_accepted
+        if self.smallest_refused and gap > max(1, self.largest_accepted // 32):
+            self.size = self.largest_accepted + (gap + 1) // 2  # bisect towards the refusal
+        else:
+            self.size = max(min(self.size * 2, self.ceiling), self.size)
 
     def refused(self, size: int, message: str) -> int:
         """The size to ask next after `size` was refused with `message`."""
@@ -489,10 +522,16 @@ class RangePlanner:
         hint = range_hint(message)
         if hint is not None and hint < size:
             self.ceiling = min(self.ceiling, hint)  # the provider's own cap: never past it
-        else:
-            self.ceiling = min(self.ceiling, size - 1)
-            hint = size // 2
-        self.size = max(min(hint, self.ceiling), self.floor)
+            self.size = max(min(hint, self.ceiling), self.floor)
+            return self.size
+        self.ceiling = min(self.ceiling, size - 1)
+        self.smallest_refused = min(self.smallest_refused or size, size)
+        if self.largest_accepted >= size:  # refused below a size once accepted: the
+            self.largest_accepted = 0  # limit depends on what the range holds
+        below = self.largest_accepted or size // 2
+        self.size = max(
+            min((below + size) // 2 if self.largest_accepted else below, self.ceiling), self.floor
+        )
         return self.size
 
 
@@ -587,4 +626,13 @@ def for_deployment(
         settings,
     )
     indexer.batch = rpc_batch(provider)
+    indexer.provider_key = _provider_key(provider)
     return indexer
+
+
+def _provider_key(provider: Any) -> str:
+    """The provider's host and port (never its path or query, which may hold an API key)."""
+    from urllib.parse import urlsplit
+
+    uri = getattr(provider.web3.provider, "endpoint_uri", "") or ""
+    return urlsplit(str(uri)).netloc
