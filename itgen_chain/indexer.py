@@ -25,7 +25,7 @@ from typing import Any
 from eth_abi import decode as abi_decode
 from eth_utils import event_abi_to_log_topic
 
-from itgen_chain.exceptions import IndexerError, IndexerRPCError
+from itgen_chain.exceptions import IndexerError, IndexerRPCError, RetriesSpent
 from itgen_chain.retrying import DEFAULT_RETRIES, RANGE, Retrier, classify
 from itgen_chain.store import Store
 
@@ -403,7 +403,13 @@ class Indexer:
                 for _ in chunk:
                     self.bucket.take()
             calls = [("eth_getBlockByNumber", [hex(number), False]) for number in chunk]
-            answers = self.retrier.call("a batch of block headers", batch, calls)
+            try:
+                answers = self.retrier.call("a batch of block headers", batch, calls)
+            except RetriesSpent:
+                raise
+            except Exception:  # a provider that does not take batches: one request each
+                self.batch = None
+                return {**found, **self.headers(set(wanted[first:]))}
             found.update(zip(chunk, answers, strict=True))
         return found
 

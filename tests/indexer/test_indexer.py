@@ -10,7 +10,7 @@ from shared import DAY, UNIT
 
 from itgen_chain import books, report
 from itgen_chain.compiled import escrow_abi
-from itgen_chain.exceptions import IndexerError, ItgenError
+from itgen_chain.exceptions import IndexerError, IndexerRPCError, ItgenError
 from itgen_chain.indexer import Indexer, IndexerSettings
 from itgen_chain.store import Store
 
@@ -384,7 +384,6 @@ def test_indexing_follows_the_nodes_finalized_block_when_asked(
 def test_a_node_without_the_finalized_tag_gets_the_fixed_depth(
     index_db, program, chain, project, tmp_path
 ):
-    from itgen_chain.exceptions import IndexerRPCError
 
     def no_finalized(request):
         def wrapped(method, params):
@@ -506,3 +505,23 @@ def test_logs_without_block_timestamps_get_them_in_batches_not_header_walks(
     make_indexer(program, chain, project, direct).run()
     shared_rows = "SELECT number, timestamp FROM blocks ORDER BY number"
     assert Store(index_db).all(shared_rows) == Store(direct).all(shared_rows)
+
+
+def test_a_provider_without_batches_gets_one_header_request_each(index_db, program, chain, project):
+    def without_timestamps(request):
+        def call(method, params):
+            answer = request(method, params)
+            if method == "eth_getLogs":
+                return [{k: v for k, v in log.items() if k != "blockTimestamp"} for log in answer]
+            return answer
+
+        return call
+
+    def refusing(calls):
+        raise IndexerRPCError({"code": -32600, "message": "batch requests are not supported"})
+
+    indexer = make_indexer(program, chain, project, index_db, request=without_timestamps)
+    indexer.batch = refusing
+    indexer.run()
+    assert indexer.batch is None  # given up after the first refusal, not on every range
+    assert books.build(index_db, None, 18, chain.chain_id)["reconciled"] is True
