@@ -69,7 +69,11 @@ def deploy(
     arguments = terms.arguments()
     escrow = ContractContainer(compiled.escrow_type()).deploy(*arguments, sender=account)
     salt = os.urandom(32)
-    records.save_salt(network.ecosystem.name, network.name, salt, program)
+    # The rule's edition goes with the salt from the start: a registrar's ids must never be
+    # made under another edition than the program's, even if this run stops right here.
+    records.save_salt(
+        network.ecosystem.name, network.name, salt, program, {"reference_rule": LATEST_RULE}
+    )
     receipt = chain.get_receipt(escrow.txn_hash)
     verify = compiled.standard_json_input()
     record = records.Deployment(
