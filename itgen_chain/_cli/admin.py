@@ -12,7 +12,7 @@ from ape.cli import network_option
 
 from itgen_chain._cli.click_ext import (
     ItgenCommand,
-    admin_options,
+    admin_command,
     program_option,
     send_changes,
 )
@@ -23,11 +23,8 @@ def cli() -> None:
     """Hand the admin role over, in two steps with a delay."""
 
 
-@cli.command(cls=ItgenCommand)
-@network_option()
+@admin_command(cli)
 @click.argument("new_admin")
-@admin_options
-@program_option
 def begin(network, program, new_admin, sending) -> None:
     """Propose NEW_ADMIN (an address, or a Safe); it accepts after the delay."""
     from itgen_chain.program import connect
@@ -37,10 +34,7 @@ def begin(network, program, new_admin, sending) -> None:
     send_changes(conn, [change], sending)
 
 
-@cli.command(cls=ItgenCommand)
-@network_option()
-@admin_options
-@program_option
+@admin_command(cli)
 def accept(network, program, sending) -> None:
     """Take the admin role, as the pending admin, once the delay has passed."""
     from ape import chain
@@ -52,10 +46,7 @@ def accept(network, program, sending) -> None:
     send_changes(conn, [change], sending)
 
 
-@cli.command(cls=ItgenCommand)
-@network_option()
-@admin_options
-@program_option
+@admin_command(cli)
 def cancel(network, program, sending) -> None:
     """Withdraw a handover not yet accepted."""
     from itgen_chain.program import connect

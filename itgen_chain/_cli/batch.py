@@ -13,13 +13,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-from ape.cli import network_option
 
-from itgen_chain._cli.click_ext import ItgenCommand, admin_options, program_option
+from itgen_chain._cli.click_ext import admin_command
 
 
-@click.command(cls=ItgenCommand)
-@network_option()
+@admin_command(click)
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--check", is_flag=True, help="Decode, check and simulate only: sign nothing.")
 @click.option(
@@ -28,8 +26,6 @@ from itgen_chain._cli.click_ext import ItgenCommand, admin_options, program_opti
     multiple=True,
     help="Also allow calls to this address (besides the program's escrow); repeat for more.",
 )
-@admin_options
-@program_option
 def cli(network, program, file, check, allow_targets, sending) -> None:
     """Send FILE's calls as one Safe transaction, shown decoded and checked first."""
     from ape import chain

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import click
-from ape.cli import ConnectedProviderCommand
+from ape.cli import ConnectedProviderCommand, network_option
 
 from itgen_chain.amounts import to_base_units
 from itgen_chain.config import ItgenConfig
@@ -361,6 +361,18 @@ def admin_options(command: Callable[..., Any]) -> Callable[..., Any]:
     for option in reversed(options):
         run = option(run)
     return run
+
+
+def admin_command(parent: Any, **settings: Any) -> Callable[[Callable[..., Any]], Any]:
+    """An admin change's command under `parent` (a click group, or click itself): an
+    ItgenCommand with ape's --network, how the change is sent (admin_options) and
+    --program; the command's own arguments and options go below it."""
+
+    def wrap(function: Callable[..., Any]) -> Any:
+        decorated = network_option()(admin_options(program_option(function)))
+        return parent.command(cls=ItgenCommand, **settings)(decorated)
+
+    return wrap
 
 
 def send_changes(program: Any, changes: list[Any], sending: Any, *, ask_first: bool = True) -> None:

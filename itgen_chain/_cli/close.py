@@ -6,20 +6,14 @@ ape itgen close --account admin
 from __future__ import annotations
 
 import click
-from ape.cli import network_option
 
 from itgen_chain._cli.click_ext import (
-    ItgenCommand,
-    admin_options,
-    program_option,
+    admin_command,
     send_changes,
 )
 
 
-@click.command(cls=ItgenCommand)
-@network_option()
-@admin_options
-@program_option
+@admin_command(click)
 def cli(network, program, sending) -> None:
     """Reclaim the escrow's balance to the donor once the program has ended."""
     from ape import chain

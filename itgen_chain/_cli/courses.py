@@ -10,7 +10,7 @@ from ape.cli import network_option
 
 from itgen_chain._cli.click_ext import (
     ItgenCommand,
-    admin_options,
+    admin_command,
     parse_amount,
     program_option,
     send_changes,
@@ -22,13 +22,10 @@ def cli() -> None:
     """Courses of the escrow."""
 
 
-@cli.command(name="set", cls=ItgenCommand)
-@network_option()
+@admin_command(cli, name="set")
 @click.argument("course", type=click.IntRange(0, 2**256 - 1))
 @click.option("--registration", callback=parse_amount, required=True)
 @click.option("--completion", callback=parse_amount, default="0", show_default=True)
-@admin_options
-@program_option
 def set_course(network, program, course, registration, completion, sending) -> None:
     """Add COURSE or update its amounts (it becomes active)."""
     from itgen_chain.program import connect
@@ -42,11 +39,8 @@ cli.add_command(set_course, name="add")
 cli.add_command(set_course, name="update")
 
 
-@cli.command(cls=ItgenCommand)
-@network_option()
+@admin_command(cli)
 @click.argument("course", type=click.IntRange(0, 2**256 - 1))
-@admin_options
-@program_option
 def deactivate(network, program, course, sending) -> None:
     """Stop COURSE from paying."""
     from itgen_chain.program import connect

@@ -6,22 +6,16 @@ ape itgen extend 2027-11-30 --account owner1 --safe charity
 from __future__ import annotations
 
 import click
-from ape.cli import network_option
 
 from itgen_chain._cli.click_ext import (
-    ItgenCommand,
-    admin_options,
+    admin_command,
     parse_time,
-    program_option,
     send_changes,
 )
 
 
-@click.command(cls=ItgenCommand)
-@network_option()
+@admin_command(click)
 @click.argument("new_end", callback=parse_time)
-@admin_options
-@program_option
 def cli(network, program, new_end, sending) -> None:
     """Extend the program to NEW_END (a date in UTC or a unix time)."""
     from itgen_chain.program import connect

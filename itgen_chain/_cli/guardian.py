@@ -8,12 +8,9 @@ ape itgen guardian revoke 0xSTOLEN --safe charity --account owner1 --safe-tx rev
 from __future__ import annotations
 
 import click
-from ape.cli import network_option
 
 from itgen_chain._cli.click_ext import (
-    ItgenCommand,
-    admin_options,
-    program_option,
+    admin_command,
     send_changes,
 )
 
@@ -23,11 +20,8 @@ def cli() -> None:
     """Grant or revoke the pauser role (the admin)."""
 
 
-@cli.command(name="set", cls=ItgenCommand)
-@network_option()
+@admin_command(cli, name="set")
 @click.argument("guardian")
-@admin_options
-@program_option
 def set_guardian(network, program, guardian, sending) -> None:
     """Make GUARDIAN a pauser: it may pause all releases, nothing else."""
     from itgen_chain.program import connect
@@ -36,11 +30,8 @@ def set_guardian(network, program, guardian, sending) -> None:
     send_changes(conn, [conn.set_guardian(guardian)], sending)
 
 
-@cli.command(cls=ItgenCommand)
-@network_option()
+@admin_command(cli)
 @click.argument("guardian")
-@admin_options
-@program_option
 def revoke(network, program, guardian, sending) -> None:
     """Take the pauser role from GUARDIAN."""
     from itgen_chain.program import connect

@@ -6,21 +6,15 @@ ape itgen pause on --account guardian      ape itgen pause off --account owner1 
 from __future__ import annotations
 
 import click
-from ape.cli import network_option
 
 from itgen_chain._cli.click_ext import (
-    ItgenCommand,
-    admin_options,
-    program_option,
+    admin_command,
     send_changes,
 )
 
 
-@click.command(cls=ItgenCommand)
-@network_option()
+@admin_command(click)
 @click.argument("state", type=click.Choice(["on", "off"]))
-@admin_options
-@program_option
 def cli(network, program, state, sending) -> None:
     """on: stop all releases now. off: resume them."""
     from itgen_chain.program import connect

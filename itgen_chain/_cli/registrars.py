@@ -13,7 +13,7 @@ from ape.cli import network_option
 
 from itgen_chain._cli.click_ext import (
     ItgenCommand,
-    admin_options,
+    admin_command,
     parse_amount,
     parse_time,
     program_option,
@@ -26,8 +26,7 @@ def cli() -> None:
     """Registrars of the escrow."""
 
 
-@cli.command(name="set", cls=ItgenCommand)
-@network_option()
+@admin_command(cli, name="set")
 @click.argument("registrar")
 @click.option(
     "--allowance", callback=parse_amount, required=True, help="Most it may release in total."
@@ -37,8 +36,6 @@ def cli() -> None:
     callback=parse_time,
     help="Date (UTC) or unix time, not past the program end (the default).",
 )
-@admin_options
-@program_option
 def set_registrar(network, program, registrar, allowance, expiry, sending) -> None:
     """Add REGISTRAR or change its allowance and expiry."""
     from itgen_chain.program import connect
@@ -51,11 +48,8 @@ def set_registrar(network, program, registrar, allowance, expiry, sending) -> No
 cli.add_command(set_registrar, name="add")
 
 
-@cli.command(cls=ItgenCommand)
-@network_option()
+@admin_command(cli)
 @click.argument("registrar")
-@admin_options
-@program_option
 def remove(network, program, registrar, sending) -> None:
     """Remove REGISTRAR: it can release nothing afterwards."""
     from itgen_chain.program import connect
@@ -65,11 +59,8 @@ def remove(network, program, registrar, sending) -> None:
     send_changes(conn, [change], sending)
 
 
-@cli.command(cls=ItgenCommand)
-@network_option()
+@admin_command(cli)
 @click.argument("table", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@admin_options
-@program_option
 def apply(network, program, table, sending) -> None:
     """Apply TABLE, a CSV of registrar,allowance[,expiry][,action]: action `set` (the
     default) or `remove`. Through a Safe, every row goes out as one Safe transaction."""

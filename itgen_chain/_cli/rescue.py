@@ -7,23 +7,17 @@ ape itgen rescue 0xTOKEN 0xSENDER 1000000000000000000 --account owner1 --safe ch
 from __future__ import annotations
 
 import click
-from ape.cli import network_option
 
 from itgen_chain._cli.click_ext import (
-    ItgenCommand,
-    admin_options,
-    program_option,
+    admin_command,
     send_changes,
 )
 
 
-@click.command(cls=ItgenCommand)
-@network_option()
+@admin_command(click)
 @click.argument("token")
 @click.argument("to")
 @click.argument("amount", type=click.IntRange(1, 2**256 - 1))
-@admin_options
-@program_option
 def cli(network, program, token, to, amount, sending) -> None:
     """Send AMOUNT base units of TOKEN held by the escrow to TO."""
     from itgen_chain.program import connect
