@@ -62,6 +62,16 @@ def render(gas_report: dict, index_report: dict | None, roster_report: dict | No
             "floor_batch_100_per_student",
             "floor, per student",
         ),
+        "reserve_single": ("floor_reserve_single", "floor reservation, single"),
+        "reserve_batch_100_per_student": (
+            "floor_reserve_batch_100_per_student",
+            "floor reservation, per student",
+        ),
+        "claim_single": ("floor_claim_single", "floor claim, single"),
+        "claim_batch_100_per_student": (
+            "floor_claim_batch_100_per_student",
+            "floor claim, per student",
+        ),
         "floor_single": ("baseline_erc20_transfer_fresh", "bare ERC-20 transfer, fresh payee"),
         "floor_batch_100_per_student": (
             "baseline_disperse_100_per_student",

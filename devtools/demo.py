@@ -183,7 +183,9 @@ def _registrations(program: Any, cast: Cast, cohort: list, out: Path, echo: Any)
             jobs.relay(signed, cast.deployer, batch_size=100, dry_run=False, yes=True, echo=QUIET)
         else:
             jobs.attest(path, registrar, batch_size=100, dry_run=False, yes=True, echo=QUIET)
+        # Two days pass (a block is mined then, so that simulations see the same time).
         chain.pending_timestamp += 2 * DAY
+        chain.mine()
 
 
 def _incident(program: Any, cast: Cast, safe_address: str, end: int, out: Path, echo: Any) -> None:

@@ -16,10 +16,12 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from eth_account import Account
 from eth_utils import keccak, to_checksum_address
 
 from itgen_chain.attestations import Attestation, Milestone, sign
 from itgen_chain.deployer import Terms
+from itgen_chain.reservations import Reservation, sign_claim
 
 BATCH = 100
 DAY = 86_400
@@ -63,9 +65,9 @@ def measure(project: Any, chain: Any, accounts: list[Any]) -> dict[str, int]:
     token.mint(donor, 2_000_000 * unit, sender=donor)
     token.approve(escrow, 1_000_000 * unit, sender=donor)
     gas["fund"] = escrow.fund(1_000_000 * unit, sender=donor).gas_used
-    escrow.setCourse(1, 450 * unit, 50 * unit, True, sender=admin)
+    escrow.setCourse(1, 450 * unit, 50 * unit, True, 0, sender=admin)
     gas["set_registrar_new"] = escrow.setRegistrar(
-        registrar, 1_000_000 * unit, end, sender=admin
+        registrar, 1_000_000 * unit, end, 0, sender=admin
     ).gas_used
     escrow.attest(fresh.attestation().as_tuple(), sender=registrar)  # first use of the registrar
 
@@ -99,18 +101,22 @@ def measure(project: Any, chain: Any, accounts: list[Any]) -> dict[str, int]:
     escrow.attestBySig(signed(items[0]), sender=accounts[4])
     tx = escrow.attestBatchBySig([signed(item) for item in items], sender=relayer)
     gas["skipped_item_in_batch"] = tx.gas_used - without.gas_used
+    gas.update(measure_reservations(escrow, chain, registrar, relayer, fresh))
 
     # Pause writes each active registrar's slot: the cost with one, and with the most allowed.
     gas["pause_1_registrar"] = escrow.pause(sender=admin).gas_used
     escrow.unpause(sender=admin)
     for _ in range(escrow.MAX_REGISTRARS() - 1):
-        escrow.setRegistrar(fresh.payee(), unit, end, sender=admin)
+        escrow.setRegistrar(fresh.payee(), unit, end, 0, sender=admin)
     gas["pause_max_registrars"] = escrow.pause(sender=admin).gas_used
 
     chain.pending_timestamp = end + 1
     gas["reclaim"] = escrow.reclaim(sender=donor).gas_used
 
     gas.update(measure_floor(project, token, admin, donor, registrar, fresh, unit))
+    gas.update(
+        measure_floor_reservations(project, chain, token, admin, donor, registrar, fresh, unit)
+    )
     gas["baseline_erc20_transfer_fresh"] = token.transfer(
         fresh.payee(), 450 * unit, sender=donor
     ).gas_used
@@ -138,6 +144,90 @@ def measure_floor(
     }
 
 
+def _claim_keys(count: int) -> list[bytes]:
+    return [os.urandom(32) for _ in range(count)]
+
+
+def measure_reservations(
+    escrow: Any, chain: Any, registrar: Any, relayer: Any, fresh: Fresh
+) -> dict[str, int]:
+    """Reserve (one, and a batch of 100) and claim (one, and a batch of 100) on the escrow:
+    fresh keccak ids, a fresh claim key per student, a fresh payee per claim."""
+    deadline = chain.pending_timestamp + DAY
+
+    def reserve(count: int) -> tuple[list[tuple[bytes, bytes]], int]:
+        keys = _claim_keys(count)
+        ids = [fresh.student_id() for _ in keys]
+        batch = [
+            Reservation(i, Account.from_key(k).address, 1, Milestone.REGISTRATION).as_tuple()
+            for i, k in zip(ids, keys, strict=True)
+        ]
+        return list(zip(ids, keys, strict=True)), escrow.reserveBatch(
+            batch, sender=registrar
+        ).gas_used
+
+    def claims(reserved: list[tuple[bytes, bytes]]) -> list[tuple]:
+        return [
+            sign_claim(
+                i,
+                Milestone.REGISTRATION,
+                fresh.payee(),
+                deadline,
+                chain.chain_id,
+                escrow.address,
+                k,
+            ).as_tuple()
+            for i, k in reserved
+        ]
+
+    # The batch first: the first reservation of a program also starts its reserved total
+    # (a fresh slot, 20,000 gas once), which a steady-state single should not carry.
+    many, batch = reserve(BATCH)
+    one, single = reserve(1)
+    return {
+        "reserve_single": single,
+        "reserve_batch_100_per_student": batch // BATCH,
+        "claim_single": escrow.claim(claims(one)[0], sender=relayer).gas_used,
+        "claim_batch_100_per_student": escrow.claimBatch(claims(many), sender=relayer).gas_used
+        // BATCH,
+    }
+
+
+def measure_floor_reservations(
+    project: Any,
+    chain: Any,
+    token: Any,
+    admin: Any,
+    donor: Any,
+    registrar: Any,
+    fresh: Fresh,
+    unit: int,
+) -> dict[str, int]:
+    """The floor's reserve and claim, one and a batch of 100, on the same kind of data."""
+    floor = project.FloorRelease.deploy(token, [registrar], sender=admin)
+    token.transfer(floor, 1_000 * 450 * unit, sender=donor)
+    deadline = chain.pending_timestamp + DAY
+    figures: dict[str, int] = {}
+    for count, label in ((1, "single"), (BATCH, "batch_100_per_student")):
+        keys = _claim_keys(count)
+        ids = [fresh.student_id() for _ in keys]
+        reservations = [
+            (i, Account.from_key(k).address, 450 * unit, 1) for i, k in zip(ids, keys, strict=True)
+        ]
+        gas = floor.reserveBatch(reservations, sender=registrar).gas_used
+        figures[f"floor_reserve_{label}"] = gas // count
+        claims = []
+        for i, k in zip(ids, keys, strict=True):
+            payee = fresh.payee()
+            digest = floor.claimDigest(i, payee, deadline)
+            signature = Account._sign_hash(digest, k).signature
+            claims.append((i, payee, deadline, bytes(signature)))
+        figures[f"floor_claim_{label}"] = (
+            floor.claimBatch(claims, sender=registrar).gas_used // count
+        )
+    return figures
+
+
 def report(gas: dict[str, int]) -> dict[str, Any]:
     """The figures, the ratios to the floor, their goals and how each compares."""
     ratios = {
@@ -146,6 +236,11 @@ def report(gas: dict[str, int]) -> dict[str, Any]:
             gas["attest_batch_100_per_student"] / gas["floor_batch_100_per_student"], 4
         ),
     }
+    for what in ("reserve", "claim"):
+        for label in ("single", "batch_100_per_student"):
+            ratios[f"ratio_{what}_{label}_to_floor"] = round(
+                gas[f"{what}_{label}"] / gas[f"floor_{what}_{label}"], 4
+            )
     goals = {
         name: {"limit": limit, "measured": gas[name], "met": gas[name] <= limit}
         for name, limit in GOALS.items()

@@ -38,8 +38,8 @@ def make_payouts(
     escrow = project.ScholarshipEscrow.deploy(*arguments, sender=admin)
     start = chain.get_receipt(escrow.txn_hash).block_number
     token.mint(escrow, payouts * 450 * UNIT, sender=admin)
-    escrow.setCourse(1, 450 * UNIT, 50 * UNIT, True, sender=admin)
-    escrow.setRegistrar(registrar, payouts * 450 * UNIT, end, sender=admin)
+    escrow.setCourse(1, 450 * UNIT, 50 * UNIT, True, 0, sender=admin)
+    escrow.setRegistrar(registrar, payouts * 450 * UNIT, end, 0, sender=admin)
     web3 = chain.provider.web3
     abi = escrow_abi(escrow.contract_type)
     contract = web3.eth.contract(escrow.address, abi=abi)

@@ -3,9 +3,10 @@
 The typed data is standard (EIP-712 v4): a wallet's ``eth_signTypedData_v4`` over
 :func:`typed_data` with the same key yields the same signature as :func:`sign`.
 
-Every signature carries its registrar's epoch (``registrar(account).epoch`` on chain): an
-address made a registrar again after a removal is in a new epoch, and what it signed before
-never pays.
+Every signature carries its registrar's epoch (``registrar(account).epoch`` on chain): a
+registrar that expired and was given a new term is in a new epoch, and what it signed before
+never pays; a removed address can never be a registrar again. A deadline may lie at most
+30 days after submission.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ from eth_account.messages import SignableMessage
 from eth_utils import keccak, to_checksum_address
 
 DOMAIN_NAME = "ScholarshipEscrow"
+# The escrow's MAX_SIGNATURE_VALIDITY: a deadline further from submission is refused.
+MAX_SIGNATURE_VALIDITY = 30 * 86_400
 DOMAIN_VERSION = "1"
 # Half the secp256k1 group order (a public curve constant): an s above it is malleable.
 SECP256K1_HALF_N = 0x7FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF5D576E7357A4501DDFE92F46681B20A0

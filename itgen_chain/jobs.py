@@ -11,7 +11,7 @@ from typing import Any
 
 from itgen_chain import signed_file
 from itgen_chain.amounts import format_tokens
-from itgen_chain.attestations import SignedAttestation, signable
+from itgen_chain.attestations import MAX_SIGNATURE_VALIDITY, SignedAttestation, signable
 from itgen_chain.console import Confirm, Echo, Progress, ask, no_progress, quiet
 from itgen_chain.exceptions import ClaimJumped, ItgenError, RosterError, RowError
 from itgen_chain.journal import Journal
@@ -296,12 +296,21 @@ def relay(
                     RowError(
                         row,
                         "signature",
-                        f"signed in epoch {item.epoch} of registrar {signer}, which was removed "
+                        f"signed in epoch {item.epoch} of registrar {signer}, whose term ended "
                         f"since (now in epoch {standing.epoch}): ask it to sign again",
                     )
                 )
             elif now > item.deadline:
                 errors.append(RowError(row, "signature", f"expired at {item.deadline}"))
+            elif item.deadline > chain.pending_timestamp + MAX_SIGNATURE_VALIDITY:
+                errors.append(
+                    RowError(
+                        row,
+                        "signature",
+                        f"valid until {item.deadline}, more than 30 days from now: the escrow "
+                        "refuses it; ask the registrar to sign with --valid-days 30 or less",
+                    )
+                )
             signers[row] = signer
         if errors:
             raise RosterError(str(path), sorted(errors, key=lambda e: e.row))

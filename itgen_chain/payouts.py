@@ -120,12 +120,15 @@ class Payouts:
         forbidden = {self.escrow.address.lower(), self.token.address.lower()}
         plan = Plan()
         spend: dict[str, int] = {}
+        providers: dict[str, int] = {}
         found_paid = []
         for row, is_paid in zip(rows, paid, strict=True):
             att = row.attestation
             registrar = registrars if isinstance(registrars, str) else registrars(row.row)
-            registration, completion, active = courses[att.course_id]
+            registration, completion, active, provider = courses[att.course_id]
             amount = registration if att.milestone == Milestone.REGISTRATION else completion
+            if registrar not in providers:
+                providers[registrar] = self.escrow.registrar(registrar).provider
             if att.payee.lower() in forbidden:
                 errors.append(
                     RowError(row.row, "payee", "the escrow or the token cannot be a payee")
@@ -140,6 +143,15 @@ class Payouts:
                         row.row,
                         "milestone",
                         f"course {att.course_id} pays nothing on {att.milestone.name.lower()}",
+                    )
+                )
+            elif provider != providers[registrar]:
+                errors.append(
+                    RowError(
+                        row.row,
+                        "course",
+                        f"course {att.course_id} is taught by provider {provider}; registrar "
+                        f"{registrar} attests for provider {providers[registrar]} only",
                     )
                 )
             elif is_paid:
@@ -178,7 +190,7 @@ class Payouts:
         paid = claims.releases(rpc(self.provider), self.escrow.address, ids, self.start_block, head)
         return claims.compare(rows, paid)
 
-    def _courses(self, ids: set[int]) -> dict[int, tuple[int, int, bool]]:
+    def _courses(self, ids: set[int]) -> dict[int, tuple[int, int, bool, int]]:
         ordered = sorted(ids)
         results = batched_calls(self.web3, [self.w3_escrow.functions.course(i) for i in ordered])
         return {i: tuple(r) for i, r in zip(ordered, results, strict=True)}
@@ -206,7 +218,13 @@ class Payouts:
         if now > (end := self.escrow.programEnd()):
             raise ProgramEnded(format_time(end))
         for registrar, total in spend.items():
-            allowance, released, expiry, _, active = self.escrow.registrar(registrar)
+            standing = self.escrow.registrar(registrar)
+            allowance, released, expiry, active = (
+                standing.allowance,
+                standing.released,
+                standing.expiry,
+                standing.active,
+            )
             if not active:
                 yield RowError(0, "registrar", f"{registrar} is not an active registrar")
             elif now > expiry:

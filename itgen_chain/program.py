@@ -119,46 +119,71 @@ class Program:
 
     # ------------------------------------------------------------------ admin changes
 
-    def set_course(self, course: int, registration: int, completion: int) -> Change:
-        """Adds `course` or updates its amounts (base units); it becomes active."""
+    def set_course(
+        self, course: int, registration: int, completion: int, provider: int | None = None
+    ) -> Change:
+        """Adds `course` or updates its amounts (base units); it becomes active. `provider`
+        (whose registrars may attest it) defaults to the course's current one, 0 when new."""
+        if provider is None:
+            provider = self.escrow.course(course).provider
         return Change(
             f"set course {course}: {self.tokens(registration)} on registration, "
-            f"{self.tokens(completion)} on completion",
+            f"{self.tokens(completion)} on completion, provider {provider}",
             self.escrow.setCourse,
-            (course, registration, completion, True),
+            (course, registration, completion, True, provider),
         )
 
     def deactivate_course(self, course: int) -> Change:
-        registration, completion, active = self.escrow.course(course)
+        registration, completion, active, provider = self.escrow.course(course)
         if not active:
             raise AdminError(f"course {course} is not active")
         return Change(
             f"deactivate course {course}",
             self.escrow.setCourse,
-            (course, registration, completion, False),
+            (course, registration, completion, False, provider),
         )
 
-    def set_registrar(self, registrar: str, allowance: int, expiry: int | None = None) -> Change:
-        """Adds `registrar` or changes its allowance (base units) and expiry (default: the
-        program end, which it cannot outlive)."""
+    def set_registrar(
+        self,
+        registrar: str,
+        allowance: int,
+        expiry: int | None = None,
+        provider: int | None = None,
+    ) -> Change:
+        """Adds `registrar` or changes its allowance (base units), expiry (default: the
+        program end, which it cannot outlive) and provider (whose courses it may attest;
+        default: its current one, 0 when new). A removed address is refused: it is retired."""
         registrar = _address(registrar, "registrar")
         program_end = self.escrow.programEnd()
         if expiry is None:
             expiry = program_end
         elif expiry > program_end:
             raise RegistrarExpiryError(expiry, program_end)
+        standing = self.escrow.registrar(registrar)
+        if standing.retired:
+            raise AdminError(
+                f"{registrar} was removed as a registrar and is retired for good: "
+                "give the registrar a new address"
+            )
+        if provider is None:
+            provider = standing.provider
         return Change(
             f"set registrar {registrar}: allowance {self.tokens(allowance)} tokens, "
-            f"expiry {format_time(expiry)}",
+            f"expiry {format_time(expiry)}, provider {provider}",
             self.escrow.setRegistrar,
-            (registrar, allowance, expiry),
+            (registrar, allowance, expiry, provider),
         )
 
     def remove_registrar(self, registrar: str) -> Change:
         registrar = _address(registrar, "registrar")
         if not self.escrow.registrar(registrar).active:
             raise AdminError(f"{registrar} is not an active registrar")
-        return Change(f"remove registrar {registrar}", self.escrow.removeRegistrar, (registrar,))
+        return Change(
+            f"remove registrar {registrar} (retired for good: the address can never be a "
+            "registrar of this escrow again)",
+            self.escrow.removeRegistrar,
+            (registrar,),
+        )
 
     def pause(self) -> Change:
         if self.escrow.paused():

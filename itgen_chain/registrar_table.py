@@ -1,11 +1,13 @@
 """A registrar table (CSV): the changes it asks for, every bad row named at once.
 
-    registrar,allowance,expiry,action
-    0xAbC...,200000,2027-08-31,set
-    0xDeF...,,,remove
+    registrar,allowance,expiry,provider,action
+    0xAbC...,200000,2027-08-31,3,set
+    0xDeF...,,,,remove
 
 allowance is in tokens as people write them (200000, 12.5); expiry is a date (UTC) or a
-unix time, empty for the program end; action is `set` (the default) or `remove`.
+unix time, empty for the program end; provider (optional) is the number of the provider
+whose courses the registrar may attest, empty to keep the current one (0 when new); action
+is `set` (the default) or `remove` (which retires the address for good).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from typing import Any
 from itgen_chain.exceptions import ItgenError, RosterError, RowError
 from itgen_chain.roster import header_columns
 
-COLUMNS = ("registrar", "allowance", "expiry", "action")
+COLUMNS = ("registrar", "allowance", "expiry", "provider", "action")
 
 
 def _time(text: str) -> int:
@@ -42,7 +44,7 @@ def changes_from_table(program: Any, path: Path) -> list[Any]:
     columns, unknown = header_columns(path, header, COLUMNS)
     if "registrar" not in columns or unknown:
         raise ItgenError(
-            f"{path}: the header must name registrar and may name allowance, expiry, action "
+            f"{path}: the header must name registrar and may name allowance, expiry, provider, action "
             f"(found: {', '.join(header)})"
         )
     rows = [
@@ -79,7 +81,11 @@ def changes_from_table(program: Any, path: Path) -> list[Any]:
                 raise RowError(
                     number, "expiry", f"{expiry_text!r} is neither a date nor a unix time"
                 ) from None
-            changes.append(program.set_registrar(registrar, allowance, expiry))
+            provider_text = (row.get("provider") or "").strip()
+            if provider_text and not (provider_text.isdigit() and int(provider_text) < 2**16):
+                raise RowError(number, "provider", f"{provider_text!r} is not a number 0-65535")
+            provider = int(provider_text) if provider_text else None
+            changes.append(program.set_registrar(registrar, allowance, expiry, provider))
         except RowError as error:
             errors.append(error)
         except ItgenError as error:  # the Program's own checks, named with their row

@@ -40,18 +40,33 @@ WORDS = {
     "EscrowInvalidSigner": "item {index}: the signature recovers to {signer}, not a current "
     "registrar",
     "EscrowSignatureRevoked": "item {index}: signed in epoch {epoch} of registrar {signer}, "
-    "which was removed since",
+    "whose term ended since",
     "EscrowEmptyBatch": "the batch is empty",
     "EscrowInsufficientFunds": "the escrow holds {balance} tokens, the batch needs {requested}",
     "EscrowNotAdminOrDonor": "{account} is neither the admin nor the donor",
     "EscrowCannotRescueScholarshipToken": "the scholarship token cannot be rescued",
-    "EscrowAmountTooLarge": "{amount} does not fit the escrow's 96-bit amounts",
+    "EscrowAmountTooLarge": "{amount} does not fit the escrow's amounts (88 bits for an "
+    "allowance, 96 for a course)",
     "EscrowZeroAddress": "an address is zero",
     "EscrowZeroAmount": "the amount is zero (nothing left in the escrow?)",
     "EscrowRegistrarOutlivesProgram": "expiry {expiry} is after the program end {programEnd}",
     "EscrowTooManyRegistrars": "at most {limit} registrars may be active at once",
     "EscrowRegistrarEpochsExhausted": "{registrar} was made a registrar too many times; "
     "use another address",
+    "EscrowRegistrarRetired": "{registrar} was removed as a registrar and is retired for good",
+    "EscrowCourseNotOfRegistrar": "item {index}: course {courseId} belongs to another provider "
+    "than registrar {registrar}'s",
+    "EscrowDeadlineTooFar": "item {index}: the signature is valid until {deadline}, past the "
+    "latest the escrow accepts, {latest}",
+    "EscrowInvalidClaimKey": "item {index}: no claim key",
+    "EscrowNotReserved": "item {index}: nothing is reserved for this student and milestone "
+    "(never, or claimed or cancelled already)",
+    "EscrowInvalidClaimSignature": "item {index}: the claim is not signed by the student's "
+    "claim key",
+    "EscrowNotReservationOwner": "{account} neither made the reservation nor is the admin",
+    "EscrowReservationsUnfunded": "the reservations would total {reserved} tokens, the escrow "
+    "holds {balance}",
+    "EscrowCourseIdTooLarge": "course id {courseId} is too large for a reservation (96 bits)",
     "AccessControlUnauthorizedAccount": "{account} does not hold the role this needs",
     "AccessControlEnforcedDefaultAdminDelay": "the admin handover waits until {schedule}",
     "AccessControlEnforcedDefaultAdminRules": "the admin role moves only in two steps",

@@ -126,9 +126,9 @@ def escrow(deploy_escrow, token, unit, admin, donor, registrar, program_end):
     token.mint(donor, 1_000_000 * unit, sender=donor)
     token.approve(contract, 100_000 * unit, sender=donor)
     contract.fund(100_000 * unit, sender=donor)
-    contract.setCourse(1, 450 * unit, 50 * unit, True, sender=admin)
-    contract.setCourse(2, 300 * unit, 0, True, sender=admin)
-    contract.setRegistrar(registrar, 10_000 * unit, program_end, sender=admin)
+    contract.setCourse(1, 450 * unit, 50 * unit, True, 0, sender=admin)
+    contract.setCourse(2, 300 * unit, 0, True, 0, sender=admin)
+    contract.setRegistrar(registrar, 10_000 * unit, program_end, 0, sender=admin)
     return contract
 
 

@@ -34,22 +34,62 @@ interface IScholarshipEscrow {
         bytes signature;
     }
 
-    /// @notice A course's payments, in the token's base units. Set by the admin only.
+    /// @notice A course's payments, in the token's base units, and the provider that teaches
+    /// it: only that provider's registrars may attest or reserve for it. Set by the admin only.
     struct Course {
         uint96 registrationAmount;
         uint96 completionAmount;
         bool active;
+        uint16 provider;
     }
 
     /// @notice A registrar's standing: the most it may release in total, what it released, until
-    /// when, and its epoch. The epoch counts the times the address was made a registrar: adding
-    /// it back after a removal starts a new epoch, and signatures made in an earlier one never pay.
+    /// when, its epoch and the provider whose courses it may attest. The epoch starts at 1 and
+    /// moves on whenever an expired registrar is given a new expiry, so that what it signed
+    /// before is void. A removed registrar is `retired`: its address can never be a registrar
+    /// of this escrow again.
     struct Registrar {
         uint96 allowance;
         uint96 released;
         uint32 expiry;
         uint16 epoch;
         bool active;
+        uint16 provider;
+        bool retired;
+    }
+
+    /// @notice A registrar's reservation of a student's scholarship for a claim key: the
+    /// address whose private key only the student's claim link holds.
+    struct Reservation {
+        bytes32 studentId;
+        address claimKey;
+        uint256 courseId;
+        Milestone milestone;
+    }
+
+    /// @notice A student's claim of a reserved scholarship, submitted by anyone (a relayer).
+    /// @dev `signature` is 65 bytes `r ‖ s ‖ v` by the reservation's claim key over the typed data
+    /// `Claim(bytes32 studentId,uint8 milestone,address payee,uint256 deadline)`.
+    struct Claim {
+        bytes32 studentId;
+        Milestone milestone;
+        address payee;
+        uint256 deadline;
+        bytes signature;
+    }
+
+    /// @notice A reservation not yet claimed or cancelled, as stored.
+    struct Reserved {
+        address claimKey;
+        uint96 amount;
+        address registrar;
+        uint96 courseId;
+    }
+
+    /// @notice A reservation's key: a student and a milestone.
+    struct ReservationKey {
+        bytes32 studentId;
+        Milestone milestone;
     }
 
     /// @notice Emitted for every payout, with everything an auditor needs.
@@ -70,14 +110,39 @@ interface IScholarshipEscrow {
     event Funded(address indexed funder, uint256 amount, uint256 totalFunded);
     /// @notice Emitted when the remainder goes back to the donor after the program ends.
     event Reclaimed(address indexed donor, address indexed caller, uint256 amount);
-    /// @notice Emitted when a registrar is added or its allowance or expiry changes.
+    /// @notice Emitted with {Reclaimed} when part of the remainder was reserved and never
+    /// claimed: `amount` of the reclaimed amount is unclaimed scholarships.
+    event UnclaimedReturned(uint256 amount);
+    /// @notice Emitted when a registrar is added or its allowance, expiry or provider changes.
     event RegistrarSet(
-        address indexed registrar, uint256 allowance, uint256 expiry, uint256 released, uint256 epoch
+        address indexed registrar, uint256 allowance, uint256 expiry, uint256 released, uint256 epoch, uint256 provider
     );
-    /// @notice Emitted when a registrar is removed; it can release nothing afterwards.
+    /// @notice Emitted when a registrar is removed; it is retired and can release nothing afterwards.
     event RegistrarRemoved(address indexed registrar, uint256 released);
-    /// @notice Emitted when a course is added or its amounts or status change.
-    event CourseSet(uint256 indexed courseId, uint256 registrationAmount, uint256 completionAmount, bool active);
+    /// @notice Emitted when a course is added or its amounts, status or provider change.
+    event CourseSet(
+        uint256 indexed courseId, uint256 registrationAmount, uint256 completionAmount, bool active, uint256 provider
+    );
+    /// @notice Emitted when a registrar reserves a student's scholarship for a claim key; the
+    /// amount is charged to its allowance and can be paid only by a claim signed by that key.
+    event ScholarshipReserved(
+        bytes32 indexed studentId,
+        address indexed claimKey,
+        address indexed registrar,
+        uint256 courseId,
+        Milestone milestone,
+        uint256 amount
+    );
+    /// @notice Emitted with the {ScholarshipReleased} of a claim: the release came from a reservation.
+    event ScholarshipClaimed(bytes32 indexed studentId, address indexed claimKey, Milestone milestone);
+    /// @notice Emitted when a reservation is cancelled; its amount is back in its registrar's
+    /// allowance and the student can be paid or reserved anew.
+    event ReservationCancelled(
+        bytes32 indexed studentId, address indexed registrar, address indexed caller, Milestone milestone, uint256 amount
+    );
+    /// @notice Emitted for an item of a claim batch whose reservation was claimed or cancelled
+    /// already; the rest of the batch pays.
+    event ClaimSkipped(uint256 index, bytes32 indexed studentId, Milestone milestone);
     /// @notice Emitted when the program end moves later.
     event ProgramEndExtended(uint256 previousEnd, uint256 newEnd);
     /// @notice Emitted when releases are paused or resumed.
@@ -126,14 +191,14 @@ interface IScholarshipEscrow {
     error EscrowNotAdminOrDonor(address account);
     /// @notice The scholarship token cannot be rescued; it leaves only as scholarships or by reclaim.
     error EscrowCannotRescueScholarshipToken();
-    /// @notice An amount does not fit the contract's storage (96 bits).
+    /// @notice An amount does not fit the contract's storage (88 bits for allowances, 96 for courses).
     error EscrowAmountTooLarge(uint256 amount);
     /// @notice A constructor or admin argument is the zero address.
     error EscrowZeroAddress();
     /// @notice An amount of zero was given where it means nothing.
     error EscrowZeroAmount();
     /// @notice The signature of item `index` was made in epoch `epoch` of `signer`, which is over:
-    /// the registrar was removed since (and perhaps added back).
+    /// the registrar expired since and was given a new expiry.
     error EscrowSignatureRevoked(uint256 index, address signer, uint256 epoch);
     /// @notice The program end may not move past `latest`, fixed at deployment with the donor.
     error EscrowProgramEndPastLatest(uint256 requested, uint256 latest);
@@ -143,6 +208,26 @@ interface IScholarshipEscrow {
     error EscrowRegistrarOutlivesProgram(uint256 expiry, uint256 programEnd);
     /// @notice No more than `limit` registrars may be active at once.
     error EscrowTooManyRegistrars(uint256 limit);
+    /// @notice The address was removed as a registrar and is retired for good; use another.
+    error EscrowRegistrarRetired(address registrar);
+    /// @notice The course of item `index` belongs to another provider than the registrar's.
+    error EscrowCourseNotOfRegistrar(uint256 index, uint256 courseId, address registrar);
+    /// @notice The signature of item `index` has a deadline past `latest`: the most a signature
+    /// may be valid for ({MAX_SIGNATURE_VALIDITY}) from now.
+    error EscrowDeadlineTooFar(uint256 index, uint256 deadline, uint256 latest);
+    /// @notice Item `index` names no claim key.
+    error EscrowInvalidClaimKey(uint256 index);
+    /// @notice Nothing is reserved for the student and milestone of item `index` (never, or
+    /// claimed or cancelled already).
+    error EscrowNotReserved(uint256 index, bytes32 studentId, Milestone milestone);
+    /// @notice The claim of item `index` is not signed by its reservation's claim key.
+    error EscrowInvalidClaimSignature(uint256 index);
+    /// @notice Only the reservation's registrar or the admin may cancel it.
+    error EscrowNotReservationOwner(address account);
+    /// @notice The reservations would be more than the escrow holds.
+    error EscrowReservationsUnfunded(uint256 reserved, uint256 balance);
+    /// @notice A course id used with reservations must fit 96 bits.
+    error EscrowCourseIdTooLarge(uint256 courseId);
 
     /// @notice Releases the scholarship for one attestation, as the calling registrar.
     /// @param attestation The student, payee, course and milestone.
@@ -172,6 +257,30 @@ interface IScholarshipEscrow {
     /// Emits one {ScholarshipReleased} per paid item and one {AttestationSkipped} per skipped item.
     function attestBatchBySig(SignedAttestation[] calldata batch) external returns (uint256 total);
 
+    /// @notice Reserves each item's scholarship for its claim key, as the calling registrar: the
+    /// amount is charged to the registrar's allowance and the student's milestone can then be
+    /// paid only by a claim the key signs. Any bad item, including one already paid or
+    /// reserved, reverts the whole batch; the reservations together must be funded.
+    /// @return total The total reserved, in the token's base units.
+    /// Emits one {ScholarshipReserved} per item.
+    function reserveBatch(Reservation[] calldata batch) external returns (uint256 total);
+
+    /// @notice Pays a reserved scholarship to the payee the claim key signed for; anyone may submit.
+    /// Refused while paused and after the program end.
+    /// @return amount The amount paid.
+    /// Emits {ScholarshipReleased} (naming the reserving registrar) and {ScholarshipClaimed}.
+    function claim(Claim calldata claim_) external returns (uint256 amount);
+
+    /// @notice Pays a batch of claims. An item whose reservation was claimed or cancelled is
+    /// skipped ({ClaimSkipped}); any other bad item reverts the whole batch.
+    /// @return total The total paid.
+    function claimBatch(Claim[] calldata batch) external returns (uint256 total);
+
+    /// @notice Cancels reservations not yet claimed; each reservation's registrar or the admin
+    /// may, until the program end. Each amount returns to its registrar's allowance.
+    /// Emits one {ReservationCancelled} per item.
+    function cancelReservations(ReservationKey[] calldata keys) external;
+
     /// @notice Pulls `amount` of the token from the caller into the escrow (needs an approval).
     /// @dev Plain transfers to the escrow count as funds too; they emit no {Funded}.
     /// @param amount The amount in the token's base units.
@@ -184,16 +293,19 @@ interface IScholarshipEscrow {
     /// Emits {Reclaimed}.
     function reclaim() external returns (uint256 amount);
 
-    /// @notice Adds a registrar or changes its allowance and expiry. Admin only.
-    /// @param registrar The registrar's address.
+    /// @notice Adds a registrar or changes its allowance, expiry and provider. Admin only.
+    /// @param registrar The registrar's address; never one removed before (retired).
     /// @param allowance The most it may release in total, in base units (including what it released).
     /// @param expiry The unix time after which it can release nothing; not past {programEnd}.
+    /// @param provider The provider whose courses it may attest and reserve for.
     /// @dev At most `MAX_REGISTRARS` registrars are active at once, since {pause} writes each.
-    /// Adding an address that is not active (new, or removed before) starts its next epoch.
+    /// A new registrar starts in epoch 1; giving an expired registrar a new expiry starts its
+    /// next epoch, which voids every signature it made before.
     /// Emits {RegistrarSet}.
-    function setRegistrar(address registrar, uint256 allowance, uint256 expiry) external;
+    function setRegistrar(address registrar, uint256 allowance, uint256 expiry, uint16 provider) external;
 
-    /// @notice Removes a registrar; what it released stays on record. Admin only.
+    /// @notice Removes a registrar and retires its address for good; what it released stays on
+    /// record, and its reservations stay claimable until the admin cancels them. Admin only.
     /// @param registrar The registrar's address.
     /// Emits {RegistrarRemoved}.
     function removeRegistrar(address registrar) external;
@@ -203,9 +315,15 @@ interface IScholarshipEscrow {
     /// @param registrationAmount Paid on the Registration milestone, in base units.
     /// @param completionAmount Paid on the Completion milestone, in base units (zero: none).
     /// @param active Whether attestations for the course pay.
+    /// @param provider The provider that teaches it: only its registrars may attest for it.
     /// Emits {CourseSet}.
-    function setCourse(uint256 courseId, uint256 registrationAmount, uint256 completionAmount, bool active)
-        external;
+    function setCourse(
+        uint256 courseId,
+        uint256 registrationAmount,
+        uint256 completionAmount,
+        bool active,
+        uint16 provider
+    ) external;
 
     /// @notice Moves the program end later. Admin only, and only before the end.
     /// @param newEnd The new end, a unix time later than the current one and not past
@@ -271,6 +389,19 @@ interface IScholarshipEscrow {
 
     /// @notice The EIP-712 digest a registrar in epoch `epoch` signs for `attestation` with `deadline`.
     function attestationDigest(Attestation calldata attestation, uint16 epoch, uint256 deadline)
+        external
+        view
+        returns (bytes32);
+
+    /// @notice The reservation of `studentId` for `milestone`; a zero claim key if none is open.
+    function reservation(bytes32 studentId, Milestone milestone) external view returns (Reserved memory);
+
+    /// @notice The total reserved and not yet claimed or cancelled, in base units.
+    function reservedTotal() external view returns (uint256);
+
+    /// @notice The EIP-712 digest a claim key signs to have `studentId`'s `milestone` paid to
+    /// `payee` until `deadline`.
+    function claimDigest(bytes32 studentId, Milestone milestone, address payee, uint256 deadline)
         external
         view
         returns (bytes32);

@@ -26,12 +26,18 @@ def cli() -> None:
 @click.argument("course", type=click.IntRange(0, 2**256 - 1))
 @click.option("--registration", callback=parse_amount, required=True)
 @click.option("--completion", callback=parse_amount, default="0", show_default=True)
-def set_course(network, program, course, registration, completion, sending) -> None:
+@click.option(
+    "--provider",
+    type=click.IntRange(0, 2**16 - 1),
+    default=None,
+    help="The provider (0-65535) that teaches the course: only its registrars may attest it; default: the current one, 0 when new.",
+)
+def set_course(network, program, course, registration, completion, provider, sending) -> None:
     """Add COURSE or update its amounts (it becomes active)."""
     from itgen_chain.program import connect
 
     conn = connect(program=program)
-    change = conn.set_course(course, conn.amount(registration), conn.amount(completion))
+    change = conn.set_course(course, conn.amount(registration), conn.amount(completion), provider)
     send_changes(conn, [change], sending)
 
 
@@ -62,8 +68,9 @@ def list_courses(network, program) -> None:
     show_roles(conn)
     logs = conn.escrow.CourseSet.query("event_arguments", start_block=conn.deployment.block)
     for course in sorted(set(args["courseId"] for args in logs["event_arguments"])):
-        registration, completion, active = conn.escrow.course(course)
+        registration, completion, active, provider = conn.escrow.course(course)
         click.echo(
             f"course {course:>5}  registration {conn.tokens(registration):>14}  "
-            f"completion {conn.tokens(completion):>14}  {'active' if active else 'inactive'}"
+            f"completion {conn.tokens(completion):>14}  provider {provider:>3}  "
+            f"{'active' if active else 'inactive'}"
         )

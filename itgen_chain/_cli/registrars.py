@@ -36,12 +36,18 @@ def cli() -> None:
     callback=parse_time,
     help="Date (UTC) or unix time, not past the program end (the default).",
 )
-def set_registrar(network, program, registrar, allowance, expiry, sending) -> None:
+@click.option(
+    "--provider",
+    type=click.IntRange(0, 2**16 - 1),
+    default=None,
+    help="The provider (0-65535) whose courses the registrar may attest; default: the current one, 0 when new.",
+)
+def set_registrar(network, program, registrar, allowance, expiry, provider, sending) -> None:
     """Add REGISTRAR or change its allowance and expiry."""
     from itgen_chain.program import connect
 
     conn = connect(program=program)
-    change = conn.set_registrar(registrar, conn.amount(allowance), expiry)
+    change = conn.set_registrar(registrar, conn.amount(allowance), expiry, provider)
     send_changes(conn, [change], sending)
 
 
@@ -88,9 +94,9 @@ def list_registrars(network, program, registrars) -> None:
         logs = conn.escrow.RegistrarSet.query("event_arguments", start_block=conn.deployment.block)
         registrars = sorted(set(args["registrar"] for args in logs["event_arguments"]))
     for address in registrars:
-        allowance, released, expiry, epoch, active = conn.escrow.registrar(address)
+        entry = conn.escrow.registrar(address)
         click.echo(
-            f"{address}  allowance {conn.tokens(allowance):>16}  released "
-            f"{conn.tokens(released):>16}  expiry {expiry}  epoch {epoch}  "
-            f"{'active' if active else 'removed'}"
+            f"{address}  allowance {conn.tokens(entry.allowance):>16}  released "
+            f"{conn.tokens(entry.released):>16}  expiry {entry.expiry}  epoch {entry.epoch}  "
+            f"provider {entry.provider}  {'active' if entry.active else 'removed (retired)'}"
         )

@@ -27,7 +27,14 @@ from itgen_chain._cli.click_ext import (
 @account_option()
 @click.argument("roster", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True)
-@click.option("--valid-days", type=click.IntRange(1, 365), default=30, show_default=True)
+@click.option(
+    "--valid-days",
+    type=click.IntRange(1, 30),
+    default=30,
+    show_default=True,
+    help="How long the signatures are valid; the escrow refuses a deadline more than 30 days "
+    "after submission.",
+)
 @reference_pattern_option
 @delimiter_option
 @yes_option

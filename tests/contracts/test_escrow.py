@@ -29,7 +29,7 @@ def test_deploy_records_token_donor_end_and_roles(
     assert escrow.defaultAdminDelay() == DAY
     assert escrow.hasRole(escrow.PAUSER_ROLE(), admin)
     assert escrow.latestProgramEnd() == program_end + 365 * DAY
-    assert escrow.version() == "2.0.0"
+    assert escrow.version() == "3.0.0"
 
 
 def test_deploy_gives_a_separate_pauser_the_pause_and_nothing_else(
@@ -43,7 +43,7 @@ def test_deploy_gives_a_separate_pauser_the_pause_and_nothing_else(
     with ape.reverts(escrow.AccessControlUnauthorizedAccount, account=pauser.address):
         escrow.unpause(sender=pauser)
     with ape.reverts(escrow.AccessControlUnauthorizedAccount, account=pauser.address):
-        escrow.setRegistrar(registrar, 1, program_end, sender=pauser)
+        escrow.setRegistrar(registrar, 1, program_end, 0, sender=pauser)
 
 
 @pytest.mark.parametrize("which", ["token", "donor", "admin", "pauser"])
@@ -145,7 +145,7 @@ def test_attest_reverts_when_caller_is_not_registrar(escrow, stranger, new_stude
 
 def test_attest_reverts_when_registrar_expired(escrow, admin, registrar, chain, new_student):
     expiry = chain.pending_timestamp + DAY
-    escrow.setRegistrar(registrar, 10**30 // 10**6, expiry, sender=admin)
+    escrow.setRegistrar(registrar, 10**30 // 10**6, expiry, 0, sender=admin)
     chain.pending_timestamp = expiry + 1
     with ape.reverts(escrow.EscrowRegistrarExpired, registrar=registrar.address, expiry=expiry):
         escrow.attest(new_student().as_tuple(), sender=registrar)
@@ -160,7 +160,7 @@ def test_attest_reverts_when_registrar_removed(escrow, admin, registrar, new_stu
 def test_attest_reverts_beyond_registrar_allowance(
     escrow, admin, registrar, unit, program_end, new_student
 ):
-    escrow.setRegistrar(registrar, 800 * unit, program_end, sender=admin)
+    escrow.setRegistrar(registrar, 800 * unit, program_end, 0, sender=admin)
     escrow.attest(new_student().as_tuple(), sender=registrar)
     with ape.reverts(
         escrow.EscrowRegistrarAllowanceExceeded,
@@ -176,13 +176,13 @@ def test_lowering_allowance_below_released_stops_registrar(
     escrow, admin, registrar, unit, program_end, new_student
 ):
     escrow.attest(new_student().as_tuple(), sender=registrar)
-    escrow.setRegistrar(registrar, 100 * unit, program_end, sender=admin)
+    escrow.setRegistrar(registrar, 100 * unit, program_end, 0, sender=admin)
     with ape.reverts(escrow.EscrowRegistrarAllowanceExceeded, remaining=0):
         escrow.attest(new_student().as_tuple(), sender=registrar)
 
 
 def test_attest_reverts_for_inactive_course(escrow, admin, unit, registrar, new_student):
-    escrow.setCourse(1, 450 * unit, 50 * unit, False, sender=admin)
+    escrow.setCourse(1, 450 * unit, 50 * unit, False, 0, sender=admin)
     with ape.reverts(escrow.EscrowCourseInactive, index=0, courseId=1):
         escrow.attest(new_student().as_tuple(), sender=registrar)
 
@@ -202,7 +202,7 @@ def test_attest_reverts_when_course_pays_nothing_for_milestone(escrow, registrar
 def test_attest_reverts_when_student_already_paid_by_another_registrar_and_course(
     escrow, admin, registrar, other_registrar, unit, program_end, new_student
 ):
-    escrow.setRegistrar(other_registrar, 10_000 * unit, program_end, sender=admin)
+    escrow.setRegistrar(other_registrar, 10_000 * unit, program_end, 0, sender=admin)
     item = new_student()
     escrow.attest(item.as_tuple(), sender=registrar)
     again = type(item)(item.student_id, item.payee, 2, Milestone.REGISTRATION)
@@ -240,8 +240,8 @@ def test_attest_reverts_when_escrow_lacks_funds(
     deploy_escrow, token, unit, admin, donor, registrar, program_end, new_student
 ):
     empty = deploy_escrow(token, donor, admin, program_end)
-    empty.setCourse(1, 450 * unit, 50 * unit, True, sender=admin)
-    empty.setRegistrar(registrar, 10_000 * unit, program_end, sender=admin)
+    empty.setCourse(1, 450 * unit, 50 * unit, True, 0, sender=admin)
+    empty.setRegistrar(registrar, 10_000 * unit, program_end, 0, sender=admin)
     token.transfer(empty, 100 * unit, sender=donor)
     item = new_student()
     with ape.reverts(empty.EscrowInsufficientFunds, requested=450 * unit, balance=100 * unit):
@@ -304,7 +304,7 @@ def test_attest_batch_skips_a_student_another_registrar_paid_first(
     escrow, token, unit, admin, registrar, other_registrar, program_end, new_student
 ):
     """Two registrars with one student in common: the overlap no longer sinks the batch."""
-    escrow.setRegistrar(other_registrar, 10_000 * unit, program_end, sender=admin)
+    escrow.setRegistrar(other_registrar, 10_000 * unit, program_end, 0, sender=admin)
     items = [new_student() for _ in range(4)]
     escrow.attest(items[2].as_tuple(), sender=other_registrar)
     tx = escrow.attestBatch([i.as_tuple() for i in items], sender=registrar)
@@ -341,7 +341,7 @@ def test_attest_batch_still_reverts_on_a_paid_item_of_an_inactive_course(
     """Only 'already paid' is skipped: any other bad item still names its index."""
     item = new_student()
     escrow.attest(item.as_tuple(), sender=registrar)
-    escrow.setCourse(1, 450 * unit, 50 * unit, False, sender=admin)
+    escrow.setCourse(1, 450 * unit, 50 * unit, False, 0, sender=admin)
     with ape.reverts(escrow.EscrowCourseInactive, index=1, courseId=1):
         escrow.attestBatch([new_student(course_id=2).as_tuple(), item.as_tuple()], sender=registrar)
 
@@ -349,7 +349,7 @@ def test_attest_batch_still_reverts_on_a_paid_item_of_an_inactive_course(
 def test_attest_batch_reverts_at_index_crossing_allowance(
     escrow, admin, registrar, unit, program_end, new_student
 ):
-    escrow.setRegistrar(registrar, 1000 * unit, program_end, sender=admin)
+    escrow.setRegistrar(registrar, 1000 * unit, program_end, 0, sender=admin)
     items = [new_student() for _ in range(3)]
     with ape.reverts(escrow.EscrowRegistrarAllowanceExceeded, index=2, remaining=100 * unit):
         escrow.attestBatch([i.as_tuple() for i in items], sender=registrar)
@@ -488,7 +488,7 @@ def test_later_program_end_leaves_registrar_expiry_until_set_again(
     chain.pending_timestamp = program_end + 1
     with ape.reverts(escrow.EscrowRegistrarExpired, registrar=registrar.address):
         escrow.attest(new_student().as_tuple(), sender=registrar)
-    escrow.setRegistrar(registrar, 10_000 * unit, program_end + 30 * DAY, sender=admin)
+    escrow.setRegistrar(registrar, 10_000 * unit, program_end + 30 * DAY, 0, sender=admin)
     escrow.attest(new_student().as_tuple(), sender=registrar)
 
 
@@ -533,7 +533,7 @@ def test_pause_twice_and_unpause_unpaused_revert(escrow, admin):
 def test_pause_stops_every_registrar_and_unpause_resumes_them(
     escrow, admin, registrar, other_registrar, unit, program_end, new_student
 ):
-    escrow.setRegistrar(other_registrar, 10_000 * unit, program_end, sender=admin)
+    escrow.setRegistrar(other_registrar, 10_000 * unit, program_end, 0, sender=admin)
     escrow.pause(sender=admin)
     for account in (registrar, other_registrar):
         with ape.reverts(escrow.EscrowPaused):
@@ -547,14 +547,14 @@ def test_registrar_added_while_paused_waits_for_unpause(
     escrow, admin, other_registrar, unit, program_end, new_student
 ):
     escrow.pause(sender=admin)
-    escrow.setRegistrar(other_registrar, 10_000 * unit, program_end, sender=admin)
+    escrow.setRegistrar(other_registrar, 10_000 * unit, program_end, 0, sender=admin)
     with ape.reverts(escrow.EscrowPaused):
         escrow.attest(new_student().as_tuple(), sender=other_registrar)
     escrow.unpause(sender=admin)
     escrow.attest(new_student().as_tuple(), sender=other_registrar)
 
 
-def test_registrar_removed_while_paused_and_added_back_later_can_release(
+def test_registrar_removed_while_paused_is_retired_for_good(
     escrow, admin, registrar, unit, program_end, new_student
 ):
     escrow.pause(sender=admin)
@@ -562,8 +562,9 @@ def test_registrar_removed_while_paused_and_added_back_later_can_release(
     escrow.unpause(sender=admin)
     with ape.reverts(escrow.EscrowNotRegistrar, account=registrar.address):
         escrow.attest(new_student().as_tuple(), sender=registrar)
-    escrow.setRegistrar(registrar, 10_000 * unit, program_end, sender=admin)
-    escrow.attest(new_student().as_tuple(), sender=registrar)
+    with ape.reverts(escrow.EscrowRegistrarRetired, registrar=registrar.address):
+        escrow.setRegistrar(registrar, 10_000 * unit, program_end, 0, sender=admin)
+    assert escrow.registrar(registrar).retired
 
 
 def test_stranger_while_paused_is_told_the_program_is_paused(escrow, admin, stranger, new_student):
@@ -585,7 +586,7 @@ def test_set_registrar_emits_and_keeps_released(
     escrow, admin, registrar, unit, program_end, new_student
 ):
     escrow.attest(new_student().as_tuple(), sender=registrar)
-    tx = escrow.setRegistrar(registrar, 20_000 * unit, program_end, sender=admin)
+    tx = escrow.setRegistrar(registrar, 20_000 * unit, program_end, 0, sender=admin)
     assert list(tx.events.filter(escrow.RegistrarSet)) == [
         escrow.RegistrarSet(
             registrar=registrar.address,
@@ -609,8 +610,8 @@ def test_active_registrars_lists_those_set_and_not_removed(
     escrow, admin, registrar, other_registrar, stranger, program_end
 ):
     assert escrow.activeRegistrars() == [registrar.address]
-    escrow.setRegistrar(other_registrar, 1, program_end, sender=admin)
-    escrow.setRegistrar(stranger, 1, program_end, sender=admin)
+    escrow.setRegistrar(other_registrar, 1, program_end, 0, sender=admin)
+    escrow.setRegistrar(stranger, 1, program_end, 0, sender=admin)
     escrow.removeRegistrar(registrar, sender=admin)
     assert sorted(escrow.activeRegistrars()) == sorted([other_registrar.address, stranger.address])
 
@@ -619,7 +620,7 @@ def test_registrar_expiry_cannot_outlive_the_program(escrow, admin, registrar, p
     with ape.reverts(
         escrow.EscrowRegistrarOutlivesProgram, expiry=program_end + 1, programEnd=program_end
     ):
-        escrow.setRegistrar(registrar, 1, program_end + 1, sender=admin)
+        escrow.setRegistrar(registrar, 1, program_end + 1, 0, sender=admin)
 
 
 def test_active_registrars_are_capped_and_removal_makes_room(
@@ -636,14 +637,16 @@ def test_active_registrars_are_capped_and_removal_makes_room(
     accounts = [f"0x{n:040x}" for n in range(0x1000, 0x1000 + limit + 1)]
     for account in accounts[:limit]:
         web3_escrow.functions.setRegistrar(
-            chain.provider.web3.to_checksum_address(account), 1, program_end
+            chain.provider.web3.to_checksum_address(account), 1, program_end, 0
         ).transact({"from": admin.address})
     assert len(escrow.activeRegistrars()) == limit
     with ape.reverts(escrow.EscrowTooManyRegistrars, limit=limit):
-        escrow.setRegistrar(accounts[limit], 1, program_end, sender=admin)
-    escrow.setRegistrar(accounts[0], 5, program_end, sender=admin)  # changing one is fine
+        escrow.setRegistrar(accounts[limit], 1, program_end, 0, sender=admin)
+    escrow.setRegistrar(accounts[0], 5, program_end, 0, sender=admin)  # changing one is fine
     escrow.removeRegistrar(accounts[1], sender=admin)
-    escrow.setRegistrar(accounts[limit], 1, program_end, sender=admin)
+    escrow.setRegistrar(accounts[limit], 1, program_end, 0, sender=admin)
+    with ape.reverts(escrow.EscrowRegistrarRetired):
+        escrow.setRegistrar(accounts[1], 1, program_end, 0, sender=admin)
     escrow.pause(sender=admin)  # writes every active registrar, within a block's gas
     assert escrow.paused()
 
@@ -655,34 +658,34 @@ def test_remove_unknown_registrar_reverts(escrow, admin, stranger):
 
 def test_registrars_and_courses_are_admin_only(escrow, registrar, program_end):
     with ape.reverts(escrow.AccessControlUnauthorizedAccount):
-        escrow.setRegistrar(registrar, 10**30, program_end, sender=registrar)
+        escrow.setRegistrar(registrar, 10**30, program_end, 0, sender=registrar)
     with ape.reverts(escrow.AccessControlUnauthorizedAccount):
         escrow.removeRegistrar(registrar, sender=registrar)
     with ape.reverts(escrow.AccessControlUnauthorizedAccount):
-        escrow.setCourse(1, 10**30, 0, True, sender=registrar)
+        escrow.setCourse(1, 10**30, 0, True, 0, sender=registrar)
 
 
 def test_set_registrar_reverts_on_zero_address_and_oversized_values(escrow, admin, program_end):
     with ape.reverts(escrow.EscrowZeroAddress):
-        escrow.setRegistrar(ZERO, 1, program_end, sender=admin)
+        escrow.setRegistrar(ZERO, 1, program_end, 0, sender=admin)
     with ape.reverts(escrow.EscrowAmountTooLarge, amount=2**96):
-        escrow.setRegistrar(escrow.address, 2**96, program_end, sender=admin)
+        escrow.setRegistrar(escrow.address, 2**96, program_end, 0, sender=admin)
     # An expiry is never past the program end, which fits 32 bits (checked at deployment).
     with ape.reverts(escrow.EscrowRegistrarOutlivesProgram, expiry=2**40):
-        escrow.setRegistrar(escrow.address, 1, 2**40, sender=admin)
+        escrow.setRegistrar(escrow.address, 1, 2**40, 0, sender=admin)
 
 
 def test_set_course_emits_and_rejects_oversized_amounts(escrow, admin, unit):
-    tx = escrow.setCourse(7, 100 * unit, 10 * unit, True, sender=admin)
+    tx = escrow.setCourse(7, 100 * unit, 10 * unit, True, 0, sender=admin)
     assert list(tx.events.filter(escrow.CourseSet)) == [
         escrow.CourseSet(
             courseId=7, registrationAmount=100 * unit, completionAmount=10 * unit, active=True
         )
     ]
     with ape.reverts(escrow.EscrowAmountTooLarge, amount=2**96):
-        escrow.setCourse(7, 2**96, 0, True, sender=admin)
+        escrow.setCourse(7, 2**96, 0, True, 0, sender=admin)
     with ape.reverts(escrow.EscrowAmountTooLarge, amount=2**96):
-        escrow.setCourse(7, 0, 2**96, True, sender=admin)
+        escrow.setCourse(7, 0, 2**96, True, 0, sender=admin)
 
 
 # ------------------------------------------------------------------ rescue

@@ -13,7 +13,7 @@ def test_a_batch_past_the_allowance_reads_as_one_line_in_tokens(
     escrow, admin, registrar, unit, token, program_end, new_student, chain
 ):
     """What `make demo` prints for the thief's batch (through web3, with no call trace)."""
-    escrow.setRegistrar(registrar, 1000 * unit, program_end, sender=admin)
+    escrow.setRegistrar(registrar, 1000 * unit, program_end, 0, sender=admin)
     abi = escrow_abi(escrow.contract_type)
     contract = chain.provider.web3.eth.contract(escrow.address, abi=abi)
     batch = [new_student().as_tuple() for _ in range(3)]

@@ -119,7 +119,7 @@ def test_signature_by_expired_registrar_reverts(
     escrow, admin, registrar, stranger, chain, signer_for, new_student
 ):
     expiry = chain.pending_timestamp + 100
-    escrow.setRegistrar(registrar, 10**24, expiry, sender=admin)
+    escrow.setRegistrar(registrar, 10**24, expiry, 0, sender=admin)
     signed = signer_for(registrar, new_student(), deadline=expiry + DAY)
     chain.pending_timestamp = expiry + 1
     with ape.reverts(escrow.EscrowRegistrarExpired, registrar=registrar.address):
@@ -171,7 +171,7 @@ def test_tampered_payee_does_not_verify(escrow, registrar, stranger, signer_for,
 def test_batch_by_sig_mixes_registrars_and_charges_each(
     escrow, admin, registrar, other_registrar, stranger, unit, program_end, signer_for, new_student
 ):
-    escrow.setRegistrar(other_registrar, 10_000 * unit, program_end, sender=admin)
+    escrow.setRegistrar(other_registrar, 10_000 * unit, program_end, 0, sender=admin)
     signers = [registrar, registrar, other_registrar, registrar]
     batch = [signer_for(s, new_student()).as_tuple() for s in signers]
     tx = escrow.attestBatchBySig(batch, sender=stranger)
@@ -257,31 +257,60 @@ def test_single_signed_attestation_still_reverts_when_paid(
         escrow.attestBySig(signed.as_tuple(), sender=stranger)
 
 
-def test_signature_of_a_removed_key_never_pays_after_it_is_added_back(
-    escrow, admin, registrar, stranger, unit, program_end, signer_for, new_student
+def test_a_removed_key_can_never_be_added_back(
+    escrow, admin, registrar, stranger, unit, program_end, signer_for, new_student, chain
 ):
-    """The attack: a thief pre-signs with a stolen key (deadline 2**256 - 1); the key is
-    removed, and later the same address is added back. Its old signatures used to pay."""
+    """The attack on v2: a thief pre-signs epochs e, e+1, e+2 with a stolen key; the key is
+    removed and later the same address added back, and the e+1 set paid. Now the address
+    is retired: it cannot be added back, and nothing it signed pays."""
     assert escrow.registrar(registrar).epoch == 1
-    loot = signer_for(registrar, new_student(payee=stranger.address), deadline=2**256 - 1)
+    deadline = chain.pending_timestamp + 20 * 86_400
+    loot = [
+        signer_for(registrar, new_student(payee=stranger.address), epoch=e, deadline=deadline)
+        for e in (1, 2, 3)
+    ]
     escrow.removeRegistrar(registrar, sender=admin)
-    escrow.setRegistrar(registrar, 10_000 * unit, program_end, sender=admin)
+    with ape.reverts(escrow.EscrowRegistrarRetired, registrar=registrar.address):
+        escrow.setRegistrar(registrar, 10_000 * unit, program_end, 0, sender=admin)
+    for signed in loot:
+        with ape.reverts(escrow.EscrowInvalidSigner, index=0, signer=registrar.address):
+            escrow.attestBySig(signed.as_tuple(), sender=stranger)
+
+
+def test_an_expired_registrar_given_a_new_term_voids_what_it_signed_before(
+    escrow, admin, registrar, stranger, unit, chain, signer_for, new_student
+):
+    """The v2 hole: an expired registrar given a later expiry kept its epoch, so everything
+    it signed before paid again."""
+    now = chain.pending_timestamp
+    escrow.setRegistrar(registrar, 10_000 * unit, now + 86_400, 0, sender=admin)
+    loot = signer_for(registrar, new_student(payee=stranger.address), deadline=now + 20 * 86_400)
+    chain.pending_timestamp = now + 2 * 86_400
+    escrow.setRegistrar(registrar, 10_000 * unit, now + 10 * 86_400, 0, sender=admin)
     assert escrow.registrar(registrar).epoch == 2
     with ape.reverts(escrow.EscrowSignatureRevoked, index=0, signer=registrar.address, epoch=1):
         escrow.attestBySig(loot.as_tuple(), sender=stranger)
-    with ape.reverts(escrow.EscrowSignatureRevoked, index=1, signer=registrar.address, epoch=1):
-        escrow.attestBatchBySig(
-            [signer_for(registrar, new_student()).as_tuple(), loot.as_tuple()], sender=stranger
-        )
-    fresh = signer_for(registrar, new_student())  # signed in the new epoch: pays
+    fresh = signer_for(registrar, new_student(), epoch=2)  # signed in the new term: pays
     escrow.attestBySig(fresh.as_tuple(), sender=stranger)
+
+
+def test_a_deadline_further_than_the_maximum_validity_is_refused(
+    escrow, registrar, stranger, chain, signer_for, new_student
+):
+    """Loot signed far ahead dies: a deadline more than 30 days past submission is refused."""
+    assert escrow.MAX_SIGNATURE_VALIDITY() == 30 * 86_400
+    far = signer_for(registrar, new_student(), deadline=2**256 - 1)
+    with ape.reverts(escrow.EscrowDeadlineTooFar):
+        escrow.attestBySig(far.as_tuple(), sender=stranger)
+    with ape.reverts(escrow.EscrowDeadlineTooFar):
+        escrow.attestBatchBySig([far.as_tuple()], sender=stranger)
 
 
 def test_changing_an_active_registrar_keeps_its_epoch_and_signatures(
     escrow, admin, registrar, stranger, unit, program_end, signer_for, new_student
 ):
     signed = signer_for(registrar, new_student())
-    escrow.setRegistrar(registrar, 20_000 * unit, program_end, sender=admin)
+    escrow.setRegistrar(registrar, 20_000 * unit, program_end, 0, sender=admin)
     assert escrow.registrar(registrar).epoch == 1
     escrow.attestBySig(signed.as_tuple(), sender=stranger)
 

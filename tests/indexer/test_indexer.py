@@ -414,8 +414,8 @@ def test_many_programs_in_one_pass_give_each_its_own_books(
     other = project.ScholarshipEscrow.at(second.escrow)
     token.approve(other, 900 * UNIT, sender=donor)
     other.fund(900 * UNIT, sender=donor)
-    other.setCourse(1, 300 * UNIT, 0, True, sender=admin)
-    other.setRegistrar(registrar, 900 * UNIT, end, sender=admin)
+    other.setCourse(1, 300 * UNIT, 0, True, 0, sender=admin)
+    other.setRegistrar(registrar, 900 * UNIT, end, 0, sender=admin)
     other.attestBatch([student(n).as_tuple() for n in range(3)], sender=registrar)
     abi = escrow_abi(project.ScholarshipEscrow.contract_type)
     asked = []
@@ -455,8 +455,8 @@ def test_programs_on_two_tokens_book_only_their_own_token(
     other_token.approve(other, 900 * UNIT, sender=donor)
     other.fund(900 * UNIT, sender=donor)
     other_token.transfer(escrow, 7 * UNIT, sender=donor)  # the wrong token, to the first escrow
-    other.setCourse(1, 300 * UNIT, 0, True, sender=admin)
-    other.setRegistrar(registrar, 900 * UNIT, end, sender=admin)
+    other.setCourse(1, 300 * UNIT, 0, True, 0, sender=admin)
+    other.setRegistrar(registrar, 900 * UNIT, end, 0, sender=admin)
     other.attestBatch([student(n).as_tuple() for n in range(2)], sender=registrar)
     abi = escrow_abi(project.ScholarshipEscrow.contract_type)
     for_deployment([record, second], chain.provider, abi, index_db).run()

@@ -27,10 +27,15 @@ from web3.logs import DISCARD
 
 from itgen_chain.attestations import Attestation, Milestone, sign
 from itgen_chain.deployer import Terms
+from itgen_chain.reservations import Reservation, claim_key_address, sign_claim
 
 STUDENTS = [bytes([0] * 31 + [n]) for n in range(1, 9)]
 PAYEES = [f"0x{0xBEEF0000 + n:040x}" for n in range(1, 9)]
 COURSES = [1, 2, 3]
+# Course 3 is taught by provider 1; registrars of provider 0 may not touch it.
+PROVIDERS = {1: 0, 2: 0, 3: 1}
+CLAIM_KEYS = [bytes([0x11] * 31 + [n]) for n in range(1, 4)]
+MAX_VALIDITY = 30 * DAY
 
 
 @dataclass
@@ -40,6 +45,8 @@ class RegistrarModel:
     expiry: int = 0
     active: bool = False
     epoch: int = 0
+    provider: int = 0
+    retired: bool = False
 
 
 @dataclass
@@ -53,9 +60,13 @@ class Model:
     latest_end: int = 0
     registrars: dict[str, RegistrarModel] = field(default_factory=dict)
     courses: dict[int, tuple[int, int, bool]] = field(default_factory=dict)
+    # Every (student, milestone) paid or reserved: the chain's isPaid.
     paid: set[tuple[bytes, int]] = field(default_factory=set)
+    # Open reservations: (student, milestone) -> (claim key index, amount, registrar, course).
+    reserved: dict[tuple[bytes, int], tuple[int, int, str, int]] = field(default_factory=dict)
+    reserved_total: int = 0
     # Signatures made earlier and held back: (signer, epoch it was signed in, item, signed).
-    held: list[tuple[str, int, Attestation, tuple]] = field(default_factory=list)
+    held: list[tuple[str, int, int, Attestation, tuple]] = field(default_factory=list)
 
 
 def web3_contract(contract):
@@ -123,14 +134,14 @@ class EscrowMachine(RuleBasedStateMachine):
         m.funded = 2_000 * self.env.unit
         for n, course_id in enumerate(COURSES):
             amounts = ((100 + 50 * n) * self.env.unit, (20 * n) * self.env.unit, True)
-            self.escrow.setCourse(course_id, *amounts, sender=self.env.admin)
+            self.escrow.setCourse(course_id, *amounts, PROVIDERS[course_id], sender=self.env.admin)
             m.courses[course_id] = amounts
         for account in self.env.registrars[:2]:
             self.escrow.setRegistrar(
-                account, 600 * self.env.unit, m.program_end, sender=self.env.admin
+                account, 600 * self.env.unit, m.program_end, 0, sender=self.env.admin
             )
             m.registrars[account.address] = RegistrarModel(
-                600 * self.env.unit, 0, m.program_end, True, 1
+                600 * self.env.unit, 0, m.program_end, True, 1, 0
             )
 
         self.w3_escrow = web3_contract(self.escrow)
@@ -153,19 +164,25 @@ class EscrowMachine(RuleBasedStateMachine):
 
     # ------------------------------------------------------------ prediction
 
-    def predict(self, items, signer, epoch=None) -> tuple[bool, list[int]]:
-        """Whether a batch by `signer` (signed in `epoch`, when signed) must succeed, and
-        the amount of each item: 0 for an item already paid, which the batch skips."""
+    def predict(
+        self, items, signer, epoch=None, deadline=None, skip=True
+    ) -> tuple[bool, list[int]]:
+        """Whether a batch by `signer` (signed in `epoch` until `deadline`, when signed) must
+        succeed, and the amount of each item: 0 for an item already paid (or reserved),
+        which the batch skips, or with `skip` false (a reservation batch) refuses."""
         m = self.model
         now = self.env.chain.pending_timestamp
+        if deadline is not None and deadline > now + MAX_VALIDITY:
+            self.seen["far deadline refused"] += 1
+            return False, []
         if m.paused or now > m.program_end:
             return False, []
         reg = m.registrars.get(signer)
         if reg is None or not reg.active or now > reg.expiry:
             return False, []
-        if epoch is not None and epoch != reg.epoch:
+        if epoch is not None and (epoch != reg.epoch or now > deadline):
             self.seen["revoked signature refused"] += 1
-            return False, []  # signed before the registrar was removed: revoked
+            return False, []  # signed in an earlier term of the registrar: revoked
         amounts, seen, spent = [], set(), 0
         for item in items:
             reg_amount, done_amount, active = m.courses.get(item.course_id, (0, 0, False))
@@ -173,7 +190,12 @@ class EscrowMachine(RuleBasedStateMachine):
             key = (item.student_id, int(item.milestone))
             if not active or amount == 0:
                 return False, []
+            if PROVIDERS[item.course_id] != reg.provider:
+                self.seen["other provider's course refused"] += 1
+                return False, []
             if key in m.paid or key in seen:
+                if not skip:
+                    return False, []
                 self.seen["paid item skipped"] += 1
                 amounts.append(0)
                 continue
@@ -193,8 +215,7 @@ class EscrowMachine(RuleBasedStateMachine):
                 self.model.released += amount
                 self.model.registrars[signer].released += amount
 
-    def signed(self, items, signer, epoch, deadline=None):
-        deadline = deadline or self.env.chain.pending_timestamp + DAY
+    def signed(self, items, signer, epoch, deadline):
         key = next(
             a for a in [*self.env.registrars, self.env.stranger] if a.address == signer
         ).private_key
@@ -203,9 +224,9 @@ class EscrowMachine(RuleBasedStateMachine):
             for i in items
         ]
 
-    def send(self, items, caller, signer, batch=None, epoch=None):
+    def send(self, items, caller, signer, batch=None, epoch=None, deadline=None):
         """Sends `items` directly, or as the signed `batch` made in `epoch`."""
-        ok, amounts = self.predict(items, signer, epoch)
+        ok, amounts = self.predict(items, signer, epoch, deadline)
         self.seen["sent" if ok else "reverted"] += 1
         if batch is not None:
             function = self.w3_escrow.functions.attestBatchBySig
@@ -251,25 +272,54 @@ class EscrowMachine(RuleBasedStateMachine):
     def attest_by_signature(self, items, who):
         signer = [*self.env.registrars, self.env.stranger][who].address
         epoch = self.model.registrars.get(signer, RegistrarModel()).epoch
-        batch = self.signed(items, signer, epoch)
-        self.send(items, self.env.stranger, signer, batch, epoch)
+        deadline = self.env.chain.pending_timestamp + DAY
+        batch = self.signed(items, signer, epoch, deadline)
+        self.send(items, self.env.stranger, signer, batch, epoch, deadline)
 
-    @rule(items=items, who=st.integers(0, 2))
-    def sign_and_hold(self, items, who):
-        """A registrar signs now; the signatures are submitted later, perhaps after its
-        removal and re-adding (as a thief holding pre-signed attestations would)."""
+    @rule(items=items, who=st.integers(0, 2), far=st.booleans())
+    def sign_and_hold(self, items, who, far):
+        """A registrar signs now; the signatures are submitted later, perhaps after it
+        expired and was given a new term, or with a deadline far ahead (as a thief holding
+        pre-signed attestations would)."""
         signer = self.env.registrars[who].address
         epoch = self.model.registrars.get(signer, RegistrarModel()).epoch
-        batch = self.signed(items, signer, epoch, deadline=2**256 - 1)
+        deadline = 2**256 - 1 if far else self.env.chain.pending_timestamp + 20 * DAY
+        batch = self.signed(items, signer, epoch, deadline)
         for item, signed in zip(items, batch, strict=True):
-            self.model.held.append((signer, epoch, item, signed))
+            self.model.held.append((signer, epoch, deadline, item, signed))
+
+    @rule(items=items, who=st.integers(0, 1))
+    def signed_far_ahead(self, items, who):
+        """A thief's loot: signatures that never expire are refused at once."""
+        signer = self.env.registrars[who].address
+        epoch = self.model.registrars[signer].epoch
+        batch = self.signed(items, signer, epoch, 2**256 - 1)
+        self.send(items, self.env.stranger, signer, batch, epoch, 2**256 - 1)
+
+    @rule(items=items, who=st.integers(0, 1))
+    def new_term_voids_old_signatures(self, items, who):
+        """The v2 hole: a registrar signs, expires, is given a new term, and what it signed
+        in the old one is submitted."""
+        account = self.env.registrars[who]
+        reg = self.model.registrars[account.address]
+        now = self.env.chain.pending_timestamp
+        if not reg.active or now + 14 * DAY > self.model.program_end:
+            return
+        allowance = reg.allowance // self.env.unit
+        self.set_registrar(who, allowance, 1, reg.provider)
+        deadline = now + 20 * DAY
+        batch = self.signed(items, account.address, reg.epoch, deadline)
+        epoch = reg.epoch
+        self.move_time(3)
+        self.set_registrar(who, allowance, 10, reg.provider)
+        self.send(items, self.env.stranger, account.address, batch, epoch, deadline)
 
     @precondition(lambda self: self.model.held)
     @rule(data=st.data())
     def submit_held(self, data):
         held = self.model.held
-        signer, epoch, item, signed = held.pop(data.draw(st.integers(0, len(held) - 1)))
-        self.send([item], self.env.stranger, signer, [signed], epoch)
+        signer, epoch, deadline, item, signed = held.pop(data.draw(st.integers(0, len(held) - 1)))
+        self.send([item], self.env.stranger, signer, [signed], epoch, deadline)
 
     @rule(amount=st.integers(1, 500))
     def fund(self, amount):
@@ -286,49 +336,204 @@ class EscrowMachine(RuleBasedStateMachine):
         )
         self.model.direct += amount * self.env.unit
 
-    @rule(who=st.integers(0, 2), allowance=st.integers(0, 1500), days=st.integers(-1, 100))
-    def set_registrar(self, who, allowance, days):
+    @rule(
+        who=st.integers(0, 2),
+        allowance=st.integers(0, 1500),
+        days=st.integers(-1, 100),
+        provider=st.sampled_from([0, 0, 0, 1]),
+    )
+    def set_registrar(self, who, allowance, days, provider):
         account = self.env.registrars[who]
-        expiry = self.env.chain.pending_timestamp + days * DAY
-        arguments = (account.address, allowance * self.env.unit, expiry)
-        if expiry > self.model.program_end:  # a registrar may not outlive the program
+        now = self.env.chain.pending_timestamp
+        expiry = now + days * DAY
+        arguments = (account.address, allowance * self.env.unit, expiry, provider)
+        reg = self.model.registrars.get(account.address, RegistrarModel())
+        if expiry > self.model.program_end or reg.retired:
+            # A registrar may not outlive the program; a removed address never comes back.
+            if reg.retired:
+                self.seen["retired registrar refused"] += 1
             self.reverts(self.w3_escrow.functions.setRegistrar, *arguments, sender=self.env.admin)
             return
         self.transact(self.w3_escrow.functions.setRegistrar, *arguments, sender=self.env.admin)
-        reg = self.model.registrars.setdefault(account.address, RegistrarModel())
+        reg = self.model.registrars.setdefault(account.address, reg)
         if not reg.active:
-            reg.epoch += 1  # a new epoch: what it signed before is void
+            reg.epoch = 1
+        elif now > reg.expiry:
+            reg.epoch += 1  # a new term: what it signed before is void
+            self.seen["new term, new epoch"] += 1
         reg.allowance, reg.expiry, reg.active = allowance * self.env.unit, expiry, True
+        reg.provider = provider
 
     @rule(who=st.integers(0, 2))
     def remove_registrar(self, who):
+        """The incident drill: a key is removed; the same address can never come back."""
         account = self.env.registrars[who]
         reg = self.model.registrars.get(account.address)
         if reg is not None and reg.active:
             self.transact(
                 self.w3_escrow.functions.removeRegistrar, account.address, sender=self.env.admin
             )
-            reg.active = False
+            reg.active, reg.retired = False, True
         else:
             self.reverts(
                 self.w3_escrow.functions.removeRegistrar, account.address, sender=self.env.admin
             )
 
-    @rule(who=st.integers(0, 1))
-    def remove_and_add_back(self, who):
-        """The incident drill: a key is removed, then the same address is added back."""
-        account = self.env.registrars[who]
-        reg = self.model.registrars[account.address]
-        if reg.active:
-            self.transact(
-                self.w3_escrow.functions.removeRegistrar, account.address, sender=self.env.admin
+    # ------------------------------------------------------------ reservations
+
+    reservations = st.lists(
+        st.tuples(
+            st.integers(0, len(STUDENTS) - 1),
+            st.sampled_from([1, 1, 2, 2, 3, 9]),
+            st.sampled_from([0, 0, 0, 1]),
+            st.integers(0, len(CLAIM_KEYS) - 1),
+        ),
+        min_size=1,
+        max_size=2,
+    )
+
+    @rule(entries=reservations, who=st.sampled_from([0, 0, 1, 1, 2, 3]))
+    def reserve(self, entries, who):
+        caller = [*self.env.registrars, self.env.stranger][who]
+        items = [
+            Attestation(STUDENTS[s], checksummed(PAYEES[s]), c, Milestone(m))
+            for s, c, m, _ in entries
+        ]
+        batch = [
+            Reservation(STUDENTS[s], claim_key_address(CLAIM_KEYS[k]), c, Milestone(m))
+            for s, c, m, k in entries
+        ]
+        ok, amounts = self.predict(items, caller.address, skip=False)
+        balance = self.call(self.w3_token.functions.balanceOf, self.escrow.address)
+        if ok and self.model.reserved_total + sum(amounts) > balance:
+            ok = False
+        function = self.w3_escrow.functions.reserveBatch
+        if not ok:
+            self.reverts(function, [r.as_tuple() for r in batch], sender=caller)
+            return
+        self.transact(function, [r.as_tuple() for r in batch], sender=caller)
+        self.seen["reserved"] += 1
+        for (s, c, m, k), amount in zip(entries, amounts, strict=True):
+            key = (STUDENTS[s], m)
+            self.model.paid.add(key)
+            self.model.reserved[key] = (k, amount, caller.address, c)
+            self.model.registrars[caller.address].released += amount
+            self.model.reserved_total += amount
+
+    @rule(
+        student=st.integers(0, len(STUDENTS) - 1),
+        then=st.sampled_from(["claim", "cancel", "admin cancels"]),
+        payee=st.integers(0, len(PAYEES) - 1),
+    )
+    def reserve_and_settle(self, student, then, payee):
+        """A student's link from reservation to its end: claimed, or cancelled."""
+        self.reserve([(student, 1, 0, student % len(CLAIM_KEYS))], 0)
+        if (STUDENTS[student], 0) not in self.model.reserved:
+            return
+        if then == "claim":
+            self.claim([(student, 0, payee, None)], False)
+        else:
+            self.cancel(student, 0, 0 if then == "cancel" else 4)
+
+    def claims(self, picks, deadline):
+        """Signed claims for `picks` of (student, milestone, payee, key index or None for
+        the reservation's own key)."""
+        out = []
+        for s, m, p, k in picks:
+            key = (STUDENTS[s], m)
+            own = self.model.reserved.get(key, (0,))[0]
+            signed = sign_claim(
+                STUDENTS[s],
+                Milestone(m),
+                checksummed(PAYEES[p]),
+                deadline,
+                self.env.chain.chain_id,
+                self.escrow.address,
+                CLAIM_KEYS[own if k is None else k],
             )
-            reg.active = False
-        expiry = min(reg.expiry, self.model.program_end)
-        arguments = (account.address, reg.allowance, expiry)
-        self.transact(self.w3_escrow.functions.setRegistrar, *arguments, sender=self.env.admin)
-        reg.epoch += 1
-        reg.expiry, reg.active = expiry, True
+            out.append(signed)
+        return out
+
+    picks = st.lists(
+        st.tuples(
+            st.integers(0, len(STUDENTS) - 1),
+            st.integers(0, 1),
+            st.integers(0, len(PAYEES) - 1),
+            st.sampled_from([None, None, None, 0, 1, 2]),
+        ),
+        min_size=1,
+        max_size=3,
+    )
+
+    @precondition(lambda self: self.model.reserved)
+    @rule(data=st.data(), payee=st.integers(0, len(PAYEES) - 1), expired=st.booleans())
+    def claim_a_reserved_one(self, data, payee, expired):
+        """A student claims an open reservation (sometimes with the copy sent twice)."""
+        key = data.draw(st.sampled_from(sorted(self.model.reserved)))
+        student = STUDENTS.index(key[0])
+        picks = [(student, key[1], payee, None)] * data.draw(st.integers(1, 2))
+        self.claim(picks, expired)
+
+    @rule(picks=picks, expired=st.booleans())
+    def claim(self, picks, expired):
+        """Claims sent as a batch by a stranger (a relayer); each must carry its own key's
+        signature, and a reservation already closed is skipped."""
+        m = self.model
+        now = self.env.chain.pending_timestamp
+        deadline = now - 1 if expired else now + DAY
+        claims = self.claims(picks, deadline)
+        ok = not m.paused and now <= m.program_end
+        amounts, closed = [], set()
+        for s, mi, _, k in picks:
+            key = (STUDENTS[s], mi)
+            if key not in m.reserved or key in closed:
+                self.seen["closed claim skipped"] += 1
+                amounts.append(0)
+                continue
+            own, amount, _, _ = m.reserved[key]
+            if expired or (k is not None and k != own):
+                self.seen["wrong or late claim refused"] += 1
+                ok = False
+            closed.add(key)
+            amounts.append(amount)
+        function = self.w3_escrow.functions.claimBatch
+        batch = [c.as_tuple() for c in claims]
+        if not ok:
+            self.reverts(function, batch, sender=self.env.stranger)
+            return
+        receipt = self.transact(function, batch, sender=self.env.stranger)
+        events = self.w3_escrow.events.ScholarshipReleased().process_receipt(
+            receipt, errors=DISCARD
+        )
+        assert [e.args.amount for e in events] == [a for a in amounts if a]
+        for (s, mi, _, _), amount in zip(picks, amounts, strict=True):
+            if amount:
+                self.seen["claimed"] += 1
+                del m.reserved[(STUDENTS[s], mi)]
+                m.released += amount
+                m.reserved_total -= amount
+
+    @rule(
+        student=st.integers(0, len(STUDENTS) - 1),
+        milestone=st.integers(0, 1),
+        who=st.integers(0, 4),
+    )
+    def cancel(self, student, milestone, who):
+        caller = [*self.env.registrars, self.env.stranger, self.env.admin][who]
+        m = self.model
+        key = (STUDENTS[student], milestone)
+        function = self.w3_escrow.functions.cancelReservations
+        entry = m.reserved.get(key)
+        allowed = entry is not None and (caller is self.env.admin or caller.address == entry[2])
+        if not allowed or self.env.chain.pending_timestamp > m.program_end:
+            self.reverts(function, [(key[0], milestone)], sender=caller)
+            return
+        self.transact(function, [(key[0], milestone)], sender=caller)
+        self.seen["cancelled"] += 1
+        _, amount, registrar, _ = m.reserved.pop(key)
+        m.paid.discard(key)
+        m.registrars[registrar].released -= amount
+        m.reserved_total -= amount
 
     @rule(items=items, who=st.integers(0, 1))
     def copied_item_sent_before_the_batch(self, items, who):
@@ -336,19 +541,10 @@ class EscrowMachine(RuleBasedStateMachine):
         first; the batch must skip it and pay the rest."""
         signer = self.env.registrars[who].address
         epoch = self.model.registrars[signer].epoch
-        batch = self.signed(items, signer, epoch)
-        self.send(items[:1], self.env.stranger, signer, batch[:1], epoch)
-        self.send(items, self.env.stranger, signer, batch, epoch)
-
-    @rule(items=items, who=st.integers(0, 1))
-    def signed_before_removal_then_submitted(self, items, who):
-        """The review's attack: a key signs, is removed and added back, and what it signed
-        before is submitted."""
-        signer = self.env.registrars[who].address
-        epoch = self.model.registrars[signer].epoch
-        batch = self.signed(items, signer, epoch, deadline=2**256 - 1)
-        self.remove_and_add_back(who)
-        self.send(items, self.env.stranger, signer, batch, epoch)
+        deadline = self.env.chain.pending_timestamp + DAY
+        batch = self.signed(items, signer, epoch, deadline)
+        self.send(items[:1], self.env.stranger, signer, batch[:1], epoch, deadline)
+        self.send(items, self.env.stranger, signer, batch, epoch, deadline)
 
     @rule(course=st.sampled_from(COURSES), active=st.booleans())
     def toggle_course(self, course, active):
@@ -359,6 +555,7 @@ class EscrowMachine(RuleBasedStateMachine):
             reg_amount,
             done_amount,
             active,
+            PROVIDERS[course],
             sender=self.env.admin,
         )
         self.model.courses[course] = (reg_amount, done_amount, active)
@@ -404,6 +601,7 @@ class EscrowMachine(RuleBasedStateMachine):
         ):
             self.transact(self.w3_escrow.functions.reclaim, sender=caller)
             self.model.reclaimed += balance
+            self.model.reserved_total = 0  # unclaimed reservations go back with it
         else:
             self.reverts(self.w3_escrow.functions.reclaim, sender=caller)
 
@@ -428,7 +626,13 @@ class EscrowMachine(RuleBasedStateMachine):
                 batch.add(escrow.registrar(account.address))
             for payee in self.env.payees:
                 batch.add(erc20.balanceOf(payee))
+            batch.add(escrow.reservedTotal())
+            for student, milestone in pairs:
+                batch.add(escrow.reservation(student, milestone))
             results = batch.execute()
+        reservations = results[-len(pairs) :]
+        reserved_total = results[-len(pairs) - 1]
+        results = results[: -len(pairs) - 1]
         balance, funded, active = results[:3]
         paid = results[3 : 3 + len(pairs)]
         standing = results[3 + len(pairs) : 3 + len(pairs) + len(self.env.registrars)]
@@ -439,12 +643,34 @@ class EscrowMachine(RuleBasedStateMachine):
         # 2. no (studentId, milestone) paid twice: the self.env.chain's record is the model's
         assert [pair in m.paid for pair in pairs] == list(paid)
         # 3. self.env.registrars released exactly what the model allowed them, within allowance rules
-        for account, (_, released, _, epoch, _) in zip(self.env.registrars, standing, strict=True):
+        for account, (_, released, _, epoch, _, provider, retired) in zip(
+            self.env.registrars, standing, strict=True
+        ):
             reg = m.registrars.get(account.address, RegistrarModel())
-            assert (released, epoch) == (reg.released, reg.epoch)
+            assert (released, epoch, provider, retired) == (
+                reg.released,
+                reg.epoch,
+                reg.provider,
+                reg.retired,
+            )
         assert sorted(active) == sorted(a for a, reg in m.registrars.items() if reg.active)
         # 4 and 5: the self.env.payees hold exactly what the model released, no more
         assert sum(held) == m.released
+        # 6. what is reserved is what the model reserved, for the claim key it names
+        assert reserved_total == m.reserved_total
+        for (student, milestone), (claim_key, amount, registrar, course) in zip(
+            pairs, reservations, strict=True
+        ):
+            entry = m.reserved.get((student, milestone))
+            if entry is None:
+                assert int(claim_key, 16) == 0
+            else:
+                assert (claim_key, amount, registrar, course) == (
+                    claim_key_address(CLAIM_KEYS[entry[0]]),
+                    entry[1],
+                    entry[2],
+                    entry[3],
+                )
 
 
 @pytest.mark.timeout(0 if os.environ.get("HYPOTHESIS_PROFILE") == "slow" else 900)
@@ -467,5 +693,14 @@ def test_escrow_invariants_hold_under_random_calls(project, chain, accounts, tok
     from hypothesis.stateful import run_state_machine_as_test
 
     run_state_machine_as_test(EscrowMachine)
-    assert seen["paid item skipped"] > 0, seen
+    for path in (
+        "paid item skipped",
+        "reserved",
+        "claimed",
+        "cancelled",
+        "retired registrar refused",
+        "far deadline refused",
+        "other provider's course refused",
+    ):
+        assert seen[path] > 0, (path, seen)
     assert seen["revoked signature refused"] > 0, seen

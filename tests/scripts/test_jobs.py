@@ -24,9 +24,9 @@ def program(project, chain, accounts, tmp_path, monkeypatch):
     record = deploy(admin, Terms(token.address, donor.address, admin.address, end), force=True)
     escrow = project.ScholarshipEscrow.at(record.escrow)
     token.mint(escrow, 10_000 * UNIT, sender=admin)
-    escrow.setCourse(1, 450 * UNIT, 50 * UNIT, True, sender=admin)
-    escrow.setCourse(2, 300 * UNIT, 0, False, sender=admin)
-    escrow.setRegistrar(registrar, 5_000 * UNIT, end, sender=admin)
+    escrow.setCourse(1, 450 * UNIT, 50 * UNIT, True, 0, sender=admin)
+    escrow.setCourse(2, 300 * UNIT, 0, False, 0, sender=admin)
+    escrow.setRegistrar(registrar, 5_000 * UNIT, end, 0, sender=admin)
     return escrow, token, registrar, record
 
 
@@ -168,15 +168,20 @@ def test_relay_pays_a_signed_file_as_the_signing_registrar(program, tmp_path, ac
     assert escrow.registrar(registrar).released == 4 * 450 * UNIT
 
 
-def test_relay_refuses_a_file_signed_before_the_registrar_was_removed(program, tmp_path, accounts):
+def test_relay_refuses_a_file_signed_in_the_registrars_earlier_term(
+    program, tmp_path, accounts, chain
+):
+    """The registrar expired after signing and was given a new term: its old file is void."""
     escrow, token, registrar, record = program
     path = write_roster(
         tmp_path / "r.csv", [[f"e-{n}", wallet(n), "1", "registration"] for n in range(3)]
     )
+    now = chain.pending_timestamp
+    escrow.setRegistrar(registrar, 5_000 * UNIT, now + 86_400, 0, sender=accounts[0])
     signed = tmp_path / "signed.json"
     jobs.sign(path, registrar, signed, valid_days=10, echo=lambda *_: None)
-    escrow.removeRegistrar(registrar, sender=accounts[0])
-    escrow.setRegistrar(registrar, 5_000 * UNIT, record.program_end, sender=accounts[0])
+    chain.pending_timestamp = now + 2 * 86_400
+    escrow.setRegistrar(registrar, 5_000 * UNIT, record.program_end, 0, sender=accounts[0])
     with pytest.raises(RosterError) as caught:
         jobs.relay(signed, accounts[8], batch_size=10, dry_run=False, yes=True)
     assert [(e.row, e.field) for e in caught.value.errors] == [
@@ -186,6 +191,18 @@ def test_relay_refuses_a_file_signed_before_the_registrar_was_removed(program, t
     ]
     assert "signed in epoch 1" in str(caught.value) and "now in epoch 2" in str(caught.value)
     assert all(token.balanceOf(wallet(n)) == 0 for n in range(3))
+
+
+def test_relay_refuses_a_file_of_a_removed_registrar(program, tmp_path, accounts):
+    escrow, token, registrar, _ = program
+    path = write_roster(tmp_path / "r.csv", [["g-0", wallet(0), "1", "registration"]])
+    signed = tmp_path / "signed.json"
+    jobs.sign(path, registrar, signed, valid_days=10, echo=lambda *_: None)
+    escrow.removeRegistrar(registrar, sender=accounts[0])
+    with pytest.raises(RosterError) as caught:
+        jobs.relay(signed, accounts[8], batch_size=10, dry_run=False, yes=True)
+    assert [(e.row, e.field) for e in caught.value.errors] == [(2, "signature")]
+    assert token.balanceOf(wallet(0)) == 0
 
 
 def test_relay_reports_an_item_someone_paid_first_as_skipped(
@@ -374,7 +391,7 @@ def _rogue_pays_first(escrow, record, rogue, reference, wallet_to):
 def rogue(program, accounts, chain):
     escrow, _, _, _ = program
     admin, rogue = accounts[0], accounts[5]
-    escrow.setRegistrar(rogue, 5_000 * UNIT, escrow.programEnd(), sender=admin)
+    escrow.setRegistrar(rogue, 5_000 * UNIT, escrow.programEnd(), 0, sender=admin)
     return rogue
 
 
