@@ -52,6 +52,13 @@ class ItgenConfig(PluginConfig):
     for its rate limit (HTTP 429, -32005 "limit exceeded", -32029) or whose connection drops;
     every command, connecting included."""
 
+    claim_page: str = ""
+    """The charity's claim page (an https URL): claim links open it with their keys in the
+    fragment. `attest --claim-page` overrides it."""
+
+    relayer_url: str = ""
+    """The charity's relayer (`ape itgen claims serve`), written into each link for the page."""
+
     reference_patterns: dict[str, str] = {}
     """Per program name, a regular expression every normalised student_ref of its rosters
     must match whole; `attest` and `sign` apply it unless --reference-pattern is given."""

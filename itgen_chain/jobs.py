@@ -181,8 +181,17 @@ def attest(
     escrow: str | None = None,
     salt_file: Path | None = None,
     verbose: bool = False,
+    claim_page: str | None = None,
+    links_out: Path | None = None,
 ) -> Plan:
-    """Validates ROSTER against the chain and pays it in batches as the registrar `account`."""
+    """Validates ROSTER against the chain and pays it in batches as the registrar `account`.
+    A roster with no payee column is reserved for claim links instead (links.py)."""
+    if _is_link_roster(path, delimiter):
+        _reserve_links(
+            path, account, claim_page, links_out, dry_run, yes, echo, confirm,
+            pattern, delimiter, program, escrow, salt_file,
+        )  # fmt: skip
+        return Plan()
 
     def make_plan(conn: Any, client: Payouts) -> Plan:
         parsed = _parse(path, conn, pattern, delimiter, program, echo)
@@ -190,6 +199,53 @@ def attest(
 
     options = RunOptions(batch_size, dry_run, yes, program, escrow, salt_file, verbose)
     return _run("attest", path, account, make_plan, False, options, Talk(echo, confirm, progress))
+
+
+def _is_link_roster(path: Path, delimiter: str | None) -> bool:
+    """Whether the roster's header lacks only the payee column."""
+    from itgen_chain.roster import COLUMNS, _delimiter, _text, header_columns
+
+    text = _text(path)
+    header = text.splitlines()[0] if text else ""
+    import csv
+
+    names = next(csv.reader([header], delimiter=delimiter or _delimiter(path, header)), [])
+    columns, _ = header_columns(path, names, COLUMNS)
+    return [c for c in COLUMNS if c not in columns] == ["payee"]
+
+
+def _reserve_links(
+    path: Path,
+    account: Any,
+    claim_page: str | None,
+    links_out: Path | None,
+    dry_run: bool,
+    yes: bool,
+    echo: Echo,
+    confirm: Confirm | None,
+    pattern: str | None,
+    delimiter: str | None,
+    program: str,
+    escrow: str | None,
+    salt_file: Path | None,
+) -> None:
+    from itgen_chain import links
+    from itgen_chain.config import settings
+
+    base = claim_page or settings().claim_page
+    if not base:
+        raise ItgenError(
+            f"{path} has no payee column, so its students get claim links: give the charity's "
+            "claim page with --claim-page URL (or claim_page in the itgen: config)"
+        )
+    conn = connect(escrow, program, salt_file=salt_file)
+    parsed = _parse(path, conn, pattern, delimiter, program, echo)
+    out = links_out or Path("claims") / path.stem
+    with signing(account, False):
+        links.reserve(
+            conn, parsed, path, account, base=base, out=out, relayer=settings().relayer_url,
+            dry_run=dry_run, yes=yes, echo=echo, confirm=confirm,
+        )  # fmt: skip
 
 
 def sign(

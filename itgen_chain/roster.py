@@ -223,6 +223,10 @@ class RosterRow:
     attestation: Attestation
 
 
+# The payee of a link roster's rows (no payee column): the student names it when claiming.
+NO_PAYEE = "0x0000000000000000000000000000000000000000"
+
+
 def parse_payee(text: str, row: int) -> str:
     value = text.strip()
     if not re.fullmatch(r"0x[0-9a-fA-F]{40}", value):
@@ -275,6 +279,9 @@ class ParsedRoster:
     rows: list[RosterRow]
     errors: list[RowError]
     ignored: list[str]
+    # No payee column: the students get claim links (reservations), see links.py; each
+    # row's attestation then carries NO_PAYEE.
+    links: bool = False
 
 
 def read_roster(
@@ -332,7 +339,8 @@ def _delimiter(path: Path, header: str) -> str:
     """The delimiter that splits the header into the expected columns."""
     for delimiter in DELIMITERS:
         names = {column_name(name) for name in header.split(delimiter)}
-        if set(COLUMNS) <= names:
+        # A link roster (links.py) has every column but the payee.
+        if set(COLUMNS) - {"payee"} <= names:
             return delimiter
     raise RosterError(
         str(path),
@@ -365,7 +373,8 @@ def parse_roster(
     names = next(reader, [])
     columns, ignored = header_columns(path, names, COLUMNS)
     missing = [column for column in COLUMNS if column not in columns]
-    if missing:
+    links = missing == ["payee"]
+    if missing and not links:
         raise RosterError(
             str(path), [RowError(1, "header", f"missing column(s) {', '.join(missing)}")]
         )
@@ -385,7 +394,7 @@ def parse_roster(
             rows.append(_parse_row(number, values, salt, seen, compiled, rule))
         except RowError as error:
             errors.append(error)
-    return ParsedRoster(rows, errors, ignored)
+    return ParsedRoster(rows, errors, ignored, links)
 
 
 def _parse_row(
@@ -403,7 +412,7 @@ def _parse_row(
         raise RowError(number, "student_ref", problem)
     if pattern is not None and not pattern.fullmatch(reference):
         raise RowError(number, "student_ref", "does not match the program's reference pattern")
-    payee = parse_payee(values["payee"], number)
+    payee = parse_payee(values["payee"], number) if "payee" in values else NO_PAYEE
     course = values["course"]
     if not re.fullmatch(r"[0-9]+", course) or int(course) > MAX_COURSE_ID:
         raise RowError(number, "course", "not a course id (ASCII digits 0-9, below 2^256)")

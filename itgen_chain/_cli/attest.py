@@ -4,6 +4,9 @@
 
 Safe to run again: rows already paid are skipped, and a run that was killed is resumed
 from its journal first, so nobody is paid twice.
+
+A roster with no payee column (students without a wallet) is reserved instead, and each
+student gets a claim link, written with a QR code to the claim sheet (--links-out).
 """
 
 from __future__ import annotations
@@ -41,6 +44,18 @@ from itgen_chain._cli.click_ext import (
 @registrar_escrow_option
 @verbose_option
 @salt_file_option
+@click.option(
+    "--claim-page",
+    default=None,
+    help="The charity's claim page URL, for a roster with no payee column (default: "
+    "claim_page in the itgen: config).",
+)
+@click.option(
+    "--links-out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Where the claim sheet goes (default: claims/<roster name>/).",
+)
 def cli(
     network,
     program,
@@ -54,6 +69,8 @@ def cli(
     yes: bool,
     reference_pattern: str | None,
     delimiter: str | None,
+    claim_page: str | None,
+    links_out: Path | None,
 ) -> None:
     """Release the scholarships of ROSTER, signed by --account (a registrar)."""
     from itgen_chain import jobs
@@ -70,5 +87,7 @@ def cli(
         escrow=escrow,
         verbose=verbose,
         salt_file=salt_file,
+        claim_page=claim_page,
+        links_out=links_out,
         **console(),
     )

@@ -28,16 +28,21 @@ def cli() -> None:
 @click.option("--completion", callback=parse_amount, default="0", show_default=True)
 @click.option(
     "--provider",
+    "provider_number",
     type=click.IntRange(0, 2**16 - 1),
     default=None,
     help="The provider (0-65535) that teaches the course: only its registrars may attest it; default: the current one, 0 when new.",
 )
-def set_course(network, program, course, registration, completion, provider, sending) -> None:
+def set_course(
+    network, program, course, registration, completion, provider_number, sending
+) -> None:
     """Add COURSE or update its amounts (it becomes active)."""
     from itgen_chain.program import connect
 
     conn = connect(program=program)
-    change = conn.set_course(course, conn.amount(registration), conn.amount(completion), provider)
+    change = conn.set_course(
+        course, conn.amount(registration), conn.amount(completion), provider_number
+    )
     send_changes(conn, [change], sending)
 
 

@@ -38,16 +38,17 @@ def cli() -> None:
 )
 @click.option(
     "--provider",
+    "provider_number",
     type=click.IntRange(0, 2**16 - 1),
     default=None,
     help="The provider (0-65535) whose courses the registrar may attest; default: the current one, 0 when new.",
 )
-def set_registrar(network, program, registrar, allowance, expiry, provider, sending) -> None:
+def set_registrar(network, program, registrar, allowance, expiry, provider_number, sending) -> None:
     """Add REGISTRAR or change its allowance and expiry."""
     from itgen_chain.program import connect
 
     conn = connect(program=program)
-    change = conn.set_registrar(registrar, conn.amount(allowance), expiry, provider)
+    change = conn.set_registrar(registrar, conn.amount(allowance), expiry, provider_number)
     send_changes(conn, [change], sending)
 
 

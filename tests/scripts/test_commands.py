@@ -424,6 +424,15 @@ def test_refusals_are_one_line_with_the_reason_and_send_nothing(node, tmp_path):
     assert "custom error" not in paused.stdout + paused.stderr
     stranger = node("pause", "off", "--account", "TEST::7", check=False)
     assert "does not hold the role this needs" in refusal(stranger)
+    # A removed registrar is retired: adding the address back is refused, nothing sent.
+    node("registrars", "add", wallet(77), "--allowance", "1", "--provider", "4", *admin)
+    node("registrars", "remove", wallet(77), *admin)
+    assert refusal(
+        node("registrars", "add", wallet(77), "--allowance", "1", *admin, check=False)
+    ) == (
+        f"Error: {wallet(77)} was removed as a registrar and is retired for good: give the "
+        "registrar a new address; nothing was sent"
+    )
     # The refusal is the only thing said after the change's own line: no call trace.
     said = (stranger.stdout + stranger.stderr).strip().splitlines()
     assert not any("tx.origin" in line or "reverted without message" in line for line in said)
