@@ -9,7 +9,7 @@ export PATH := $(BIN):$(CURDIR)/node_modules/.bin:$(PATH)
 export PYTHONDONTWRITEBYTECODE := 1
 NETWORK ?= ethereum:local:foundry
 
-.PHONY: help setup compile package-contracts test test-contracts lint slither demo bench property-slow safe-cli clean
+.PHONY: help setup compile package-contracts claim-page test test-contracts lint slither demo bench property-slow safe-cli clean
 
 help:
 	@echo "make demo   - set up, then run the whole program on a local chain (anvil)"
@@ -40,6 +40,11 @@ compile: setup
 # contracts/, and commit the result; a test fails while the package lags the source.
 package-contracts: compile
 	$(BIN)/python tools/package_contracts.py
+
+# Bundle the claim page (claim-page/, with @noble/curves and @noble/hashes from npm) into
+# itgen_chain/data/claim.html: run after changing claim-page/, and commit the result.
+claim-page: node_modules/.installed
+	node tools/build-claim-page.mjs
 
 # The linter and the type checker (mypy with the pydantic plugin; untyped definitions are
 # refused outside the click front end, itgen_chain/_cli): .ci/run runs them before the tests.

@@ -238,7 +238,7 @@ contract ScholarshipEscrow is
         // After the end, what was never claimed belongs to the donor's remainder (reclaim).
         if (block.timestamp > _programEnd) revert EscrowProgramEnded(_programEnd);
         bool admin = hasRole(DEFAULT_ADMIN_ROLE, msg.sender);
-        uint256 total;
+        uint256 total = 0;
         for (uint256 i = 0; i < count; ++i) {
             (bytes32 studentId, Milestone milestone) = (keys[i].studentId, keys[i].milestone);
             bytes32 key = _key(studentId, milestone);
@@ -315,8 +315,10 @@ contract ScholarshipEscrow is
         // A removed address never comes back: a thief's signatures die with its removal.
         if (status == Status.Retired) revert EscrowRegistrarRetired(account);
         if (status == Status.None) {
-            _activeRegistrars.add(account);
-            if (_activeRegistrars.length() > MAX_REGISTRARS) revert EscrowTooManyRegistrars(MAX_REGISTRARS);
+            // A never-seen address is not in the set: `add` is true, and the count grows.
+            if (_activeRegistrars.add(account) && _activeRegistrars.length() > MAX_REGISTRARS) {
+                revert EscrowTooManyRegistrars(MAX_REGISTRARS);
+            }
             entry.epoch = 1;
             entry.status = Status.Active;
         } else if (block.timestamp > entry.expiry) {

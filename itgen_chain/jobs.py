@@ -289,7 +289,9 @@ def sign(
             + "); no file written"
         )
     epoch = conn.escrow.registrar(account.address).epoch
-    deadline = chain.pending_timestamp + valid_days * 86_400
+    # From the latest block's time, not the pending one: the escrow counts its 30-day cap
+    # from the block that pays, which is never earlier than this one.
+    deadline = chain.provider.get_block("latest").timestamp + valid_days * 86_400
     if hasattr(account, "set_autosign"):  # a keystore account: one passphrase, not one per row
         ask(f"Sign {len(rows)} attestation(s) with {account.alias}?", yes, confirm)
     from ape.logging import LogLevel, logger
@@ -358,7 +360,7 @@ def relay(
                 )
             elif now > item.deadline:
                 errors.append(RowError(row, "signature", f"expired at {item.deadline}"))
-            elif item.deadline > chain.pending_timestamp + MAX_SIGNATURE_VALIDITY:
+            elif item.deadline > now + MAX_SIGNATURE_VALIDITY:
                 errors.append(
                     RowError(
                         row,

@@ -180,7 +180,9 @@ def test_a_whole_program_through_the_commands(node, tmp_path):
         and "active" in listing.stdout
     )
     added = next(line for line in listing.stdout.splitlines() if line.startswith(wallet(998)))
-    assert added.endswith("expiry 1893456000  epoch 1  active")  # the program end, 2030-01-01
+    assert added.endswith(
+        "expiry 1893456000  epoch 1  provider 0  active"
+    )  # the program end, 2030-01-01
     courses = node("courses", "list").stdout.splitlines()
     assert any(
         "course     1" in line and "450.00" in line and "12.50" in line and " active" in line

@@ -4,6 +4,7 @@ a claim link, and the claim signed with the link's key pays the wallet the stude
 from __future__ import annotations
 
 import csv
+from pathlib import Path
 
 import pytest
 from shared import DAY, UNIT, wallet
@@ -120,3 +121,223 @@ def test_a_link_roster_without_a_claim_page_is_refused(program, tmp_path):
     roster = link_roster(tmp_path / "r.csv", [["UA-1", "1", "registration"]])
     with pytest.raises(ItgenError, match="--claim-page"):
         jobs.attest(roster, registrar, batch_size=100, dry_run=False, yes=True)
+
+
+def reserved_link(tmp_path, registrar, name="UA-50"):
+    roster = link_roster(tmp_path / f"{name}.csv", [[name, "1", "registration"]])
+    out = tmp_path / f"sheet-{name}"
+    jobs.attest(roster, registrar, batch_size=100, dry_run=False, yes=True, claim_page=PAGE,
+                links_out=out)  # fmt: skip
+    return Link.parse(sheet(out)[0]["link"])
+
+
+def claim_of(link, payee, chain, key=None):
+    return sign_claim(
+        link.student_id, link.milestone, payee, chain.pending_timestamp + DAY,
+        link.chain_id, link.escrow, key or link.claim_key,
+    )  # fmt: skip
+
+
+def serve_relayer(desk, limiter):
+    """The relayer's HTTP service on a free port, in a thread; returns its URL and a stop."""
+    import asyncio
+    import threading
+
+    from aiohttp import web
+
+    from itgen_chain.claim_server import make_app
+
+    loop = asyncio.new_event_loop()
+    runner = web.AppRunner(make_app(desk, limiter))
+    loop.run_until_complete(runner.setup())
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    loop.run_until_complete(site.start())
+    port = site._server.sockets[0].getsockname()[1]
+    threading.Thread(target=loop.run_forever, daemon=True).start()
+    return f"http://127.0.0.1:{port}", lambda: loop.call_soon_threadsafe(loop.stop)
+
+
+def test_the_relayer_journals_an_accepted_claim_and_pays_it_once_after_a_kill(
+    program, tmp_path, chain, accounts
+):
+    from itgen_chain.program import connect
+    from itgen_chain.relayer import ClaimDesk
+
+    escrow, token, registrar = program
+    link = reserved_link(tmp_path, registrar)
+    conn = connect()
+    desk = ClaimDesk.for_escrow(conn)
+    wrong = desk.accept(claim_of(link, wallet(5), chain, key=bytes([7] * 32)))
+    assert not wrong.accepted and "not signed with this link's key" in wrong.message
+    answer = desk.accept(claim_of(link, wallet(5), chain))
+    assert answer.accepted and "450.00" in answer.message
+    # Killed before submitting: a new relayer finds the claim in its journal and pays it.
+    reborn = ClaimDesk.for_escrow(conn)
+    assert len(reborn.pending) == 1
+    assert reborn.submit(accounts[8]) == 1
+    assert token.balanceOf(wallet(5)) == 450 * UNIT
+    # The first relayer, still holding the claim, pays nobody twice; a third finds nothing.
+    assert desk.submit(accounts[8]) == 0
+    assert ClaimDesk.for_escrow(conn).pending == {}
+    again = ClaimDesk.for_escrow(conn).accept(claim_of(link, wallet(6), chain))
+    assert not again.accepted and "claimed already" in again.message
+    assert token.balanceOf(wallet(6)) == 0
+
+
+def test_the_relayer_service_answers_the_page_and_limits_each_client(
+    program, tmp_path, chain, accounts
+):
+    import json
+    import urllib.error
+    import urllib.request
+
+    from itgen_chain.claim_server import Limiter
+    from itgen_chain.program import connect
+    from itgen_chain.relayer import ClaimDesk
+
+    escrow, token, registrar = program
+    link = reserved_link(tmp_path, registrar)
+    desk = ClaimDesk.for_escrow(connect())
+    relayer, stop = serve_relayer(desk, Limiter(limit=3))
+
+    def post(body):
+        request = urllib.request.Request(
+            f"{relayer}/claims", json.dumps(body).encode(),
+            {"Content-Type": "application/json"},
+        )  # fmt: skip
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                return response.status, json.loads(response.read())
+        except urllib.error.HTTPError as error:
+            return error.code, json.loads(error.read())
+
+    try:
+        status, answer = post({"studentId": "0x12"})
+        assert status == 400 and answer["status"] == "refused"
+        status, answer = post(claim_of(link, wallet(9), chain).as_json())
+        assert status == 202 and answer["status"] == "accepted", answer
+        assert post(claim_of(link, wallet(9), chain).as_json())[0] == 202  # the same, again
+        status, answer = post(claim_of(link, wallet(9), chain).as_json())
+        assert status == 429 and "Too many requests" in answer["message"]
+    finally:
+        stop()
+    assert desk.submit(accounts[8]) == 1
+    assert token.balanceOf(wallet(9)) == 450 * UNIT
+
+
+CHROMIUM = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]  # fmt: skip
+
+
+class Browser:
+    """Debian's chromium, headless, driven over the DevTools protocol (a websocket)."""
+
+    def __init__(self, tmp_path):
+        import shutil
+        import subprocess
+        import time
+
+        binary = shutil.which("chromium") or shutil.which("chromium-browser")
+        if binary is None:
+            pytest.skip("Debian's chromium is not installed (.ci/run installs it)")
+        profile = tmp_path / "chromium-profile"
+        self.process = subprocess.Popen(
+            [binary, *CHROMIUM, f"--user-data-dir={profile}", "--remote-debugging-port=0",
+             "about:blank"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        active = profile / "DevToolsActivePort"
+        for _ in range(300):
+            if active.exists() and active.read_text().strip():
+                break
+            time.sleep(0.1)
+        self.port = int(active.read_text().split()[0])
+        self.ids = iter(range(1, 10**6))
+        self.socket = None
+
+    def open(self, url):
+        import json
+        import urllib.request
+
+        from websockets.sync.client import connect
+
+        with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/json/list") as answer:
+            page = next(t for t in json.loads(answer.read()) if t["type"] == "page")
+        self.socket = connect(page["webSocketDebuggerUrl"], max_size=None)
+        self.call("Page.navigate", url=url)
+
+    def call(self, method, **params):
+        import json
+
+        number = next(self.ids)
+        self.socket.send(json.dumps({"id": number, "method": method, "params": params}))
+        while True:
+            message = json.loads(self.socket.recv(timeout=30))
+            if message.get("id") == number:
+                return message.get("result", {})
+
+    def run(self, script):
+        result = self.call("Runtime.evaluate", expression=script, returnByValue=True)
+        return result.get("result", {}).get("value")
+
+    def wait_for(self, script, seconds=30):
+        import time
+
+        for _ in range(int(seconds * 10)):
+            if value := self.run(script):
+                return value
+            time.sleep(0.1)
+        raise AssertionError(f"never true in the page: {script}")
+
+    def close(self):
+        if self.socket is not None:
+            self.socket.close()
+        self.process.kill()
+        self.process.wait()
+
+
+def test_a_student_claims_through_the_page_in_a_real_browser_and_is_paid(
+    program, tmp_path, chain, accounts
+):
+    """Open the link, type an address (first with a typo), claim, and the relayer pays."""
+    from importlib.resources import files
+
+    from eth_utils import keccak, to_checksum_address
+
+    from itgen_chain.claim_server import Limiter
+    from itgen_chain.program import connect
+    from itgen_chain.relayer import ClaimDesk
+
+    escrow, token, registrar = program
+    link = reserved_link(tmp_path, registrar)
+    desk = ClaimDesk.for_escrow(connect())
+    relayer, stop = serve_relayer(desk, Limiter())
+    page = files("itgen_chain") / "data" / "claim.html"
+    url = Path(str(page)).resolve().as_uri() + "?lang=en#" + link.url().split("#", 1)[1]
+    url += f"&r={relayer}"
+    browser = Browser(tmp_path)
+    try:
+        browser.open(url)
+        browser.wait_for("document.getElementById('details').dataset.from === 'chain'")
+        assert "450.00" in browser.run("document.getElementById('details').textContent")
+        student = to_checksum_address(keccak(b"a student's own wallet")[:20])
+        at = next(i for i, c in enumerate(student) if i > 1 and c.isalpha())
+        typo = student[:at] + student[at].swapcase() + student[at + 1 :]  # one case typed wrong
+        typed = f"""(() => {{ const box = document.getElementById('address');
+            box.value = '{typo}'; box.dispatchEvent(new Event('input')); return true; }})()"""
+        browser.run(typed)
+        assert "checksum" in browser.wait_for("document.getElementById('problem').textContent")
+        browser.run(typed.replace(typo, student))
+        browser.run("document.getElementById('claim').click(), true")
+        said = browser.wait_for(
+            "document.getElementById('status').dataset.state === 'accepted' && "
+            "document.getElementById('status').textContent"
+        )
+        assert "450.00" in said and student in said
+    finally:
+        browser.close()
+        stop()
+    assert desk.submit(accounts[8]) == 1
+    assert token.balanceOf(student) == 450 * UNIT

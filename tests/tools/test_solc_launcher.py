@@ -155,3 +155,19 @@ def test_a_launcher_of_a_deleted_checkout_is_reported_with_the_repair(tmp_path):
     )
     with pytest.raises(SolcLauncherBroken, match="make setup"):
         check_launchers(tmp_path)
+
+
+def test_the_packaged_claim_page_is_built_from_the_current_source(tmp_path):
+    """itgen_chain/data/claim.html is claim-page/ bundled with @noble from npm (make
+    claim-page): a test fails while the shipped page lags its source."""
+    import subprocess
+
+    built = tmp_path / "claim.html"
+    subprocess.run(
+        ["node", str(ROOT / "tools" / "build-claim-page.mjs"), str(built)],
+        check=True, capture_output=True, timeout=120,
+    )  # fmt: skip
+    assert built.read_bytes() == (ROOT / "itgen_chain" / "data" / "claim.html").read_bytes()
+    page = built.read_text()
+    for loads_something in ("<script src", "<link", "<img", "@import", "<iframe"):
+        assert loads_something not in page

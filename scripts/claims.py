@@ -1,0 +1,3 @@
+"""`ape run claims` in the repository: the same command as `ape itgen claims`."""
+
+from itgen_chain._cli.claims import cli  # noqa: F401
