@@ -16,6 +16,7 @@ import csv
 import random
 import time
 from dataclasses import dataclass
+from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +35,10 @@ COURSES = {1: "Python", 2: "Web development", 3: "Data analysis", 4: "QA enginee
 DAY = 86_400
 UNIT = 10**18
 SIGNING_REGISTRARS = {3, 4}  # these two sign files for a relayer to submit
+# Every tenth student has no wallet at registration and is paid by claim link; of those,
+# NEVER_CLAIM never claim, and their scholarship goes back to the donor at the close.
+WITHOUT_WALLET = 10
+NEVER_CLAIM = 8
 
 
 QUIET = lambda *_: None  # noqa: E731
@@ -57,14 +62,23 @@ def students(seed: int = SEED) -> list[dict[str, Any]]:
     return result
 
 
-def write_roster(path: Path, rows: list[dict[str, Any]], milestone: str) -> Path:
+def write_roster(
+    path: Path, rows: list[dict[str, Any]], milestone: str, payee: bool = True
+) -> Path:
+    """A roster; with `payee` false, a link roster (no payee column: claim links)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", newline="") as handle:
         writer = csv.writer(handle)
-        writer.writerow(["student_ref", "payee", "course", "milestone"])
+        writer.writerow(["student_ref", "payee", "course", "milestone"][: 4 if payee else 1]
+                        + ([] if payee else ["course", "milestone"]))  # fmt: skip
         for row in rows:
-            writer.writerow([row["ref"], row["payee"], row["course"], milestone])
+            cells = [row["ref"], row["payee"], row["course"], milestone]
+            writer.writerow(cells if payee else [cells[0], *cells[2:]])
     return path
+
+
+def without_wallet(student: dict[str, Any]) -> bool:
+    return int(student["ref"][-5:]) % WITHOUT_WALLET == 0
 
 
 @dataclass
@@ -108,8 +122,9 @@ def run(out: Path, echo: Any = click.echo) -> dict[str, Any]:
     _set_up_through_the_safe(program, cast, safe_address, end, echo)
     cohort = students()
     _registrations(program, cast, cohort, out, echo)
+    never = _claims(program, cast, cohort, out, echo)
     _incident(program, cast, safe_address, end, out, echo)
-    _completions(cast, cohort, out, echo)
+    _completions(cast, [s for s in cohort if s["ref"] not in never], out, echo)
     returned = _close(program, cast, end, echo)
     report, paths = _index_and_audit(program, out, echo)
     elapsed = time.monotonic() - started
@@ -167,12 +182,20 @@ def _set_up_through_the_safe(
 def _registrations(program: Any, cast: Cast, cohort: list, out: Path, echo: Any) -> None:
     from ape import chain
 
+    linked = sum(1 for s in cohort if without_wallet(s))
     echo(
         f"4. {STUDENTS:,} registrations: registrars 1-3 attest, registrars 4-5 sign and a "
-        "relayer submits"
+        f"relayer submits; {linked} students without a wallet get claim links"
     )
+    page = (Path(str(files("itgen_chain"))) / "data" / "claim.html").resolve().as_uri()
     for index, registrar in enumerate(cast.registrars):
-        mine = [s for s in cohort if s["registrar"] == index]
+        mine = [s for s in cohort if s["registrar"] == index and not without_wallet(s)]
+        links = [s for s in cohort if s["registrar"] == index and without_wallet(s)]
+        reserve = write_roster(
+            out / "rosters" / f"registrar-{index + 1}-links.csv", links, "registration", False
+        )
+        jobs.attest(reserve, registrar, batch_size=100, dry_run=False, yes=True, echo=QUIET,
+                    claim_page=page, links_out=out / "claims" / f"registrar-{index + 1}")  # fmt: skip
         path = write_roster(
             out / "rosters" / f"registrar-{index + 1}-registrations.csv", mine, "registration"
         )
@@ -186,6 +209,46 @@ def _registrations(program: Any, cast: Cast, cohort: list, out: Path, echo: Any)
         # Two days pass (a block is mined then, so that simulations see the same time).
         chain.pending_timestamp += 2 * DAY
         chain.mine()
+
+
+def _claims(program: Any, cast: Cast, cohort: list, out: Path, echo: Any) -> set[str]:
+    """The students with links claim through the charity's relayer over the next weeks
+    (each signs with the key in the link, naming their new wallet); a few never claim.
+    Returns the references of those who never do."""
+    import csv as table
+
+    from ape import chain
+
+    from itgen_chain.relayer import ClaimDesk
+    from itgen_chain.reservations import Link, sign_claim
+
+    links = []
+    for index in range(REGISTRARS):
+        # The registrar matches each link to its student by the row of its own roster.
+        roster = out / "rosters" / f"registrar-{index + 1}-links.csv"
+        with roster.open() as handle:
+            refs = {n: row["student_ref"] for n, row in enumerate(table.DictReader(handle), 2)}
+        with (out / "claims" / f"registrar-{index + 1}" / "links.csv").open() as handle:
+            links += [
+                (refs[int(r["row"])], Link.parse(r["link"])) for r in table.DictReader(handle)
+            ]
+    wallets = {s["ref"]: s["payee"] for s in cohort}
+    never = {ref for ref, _ in random.Random(SEED + 2).sample(links, NEVER_CLAIM)}
+    claiming = [(ref, link) for ref, link in links if ref not in never]
+    desk = ClaimDesk(program, out / "relayer-journal.jsonl")
+    echo(f"   {len(claiming)} claim through the relayer over four weeks; {len(never)} never claim")
+    for week, start in enumerate(range(0, len(claiming), -(-len(claiming) // 4))):
+        for ref, link in claiming[start : start + -(-len(claiming) // 4)]:
+            claim = sign_claim(
+                link.student_id, link.milestone, wallets[ref], chain.pending_timestamp + 7 * DAY,
+                link.chain_id, link.escrow, link.claim_key,
+            )  # fmt: skip
+            if not desk.accept(claim).accepted:
+                raise RuntimeError(f"the relayer refused {ref}'s claim")
+        desk.submit(cast.deployer)
+        chain.pending_timestamp += (week + 1) * 3 * DAY
+        chain.mine()
+    return never
 
 
 def _incident(program: Any, cast: Cast, safe_address: str, end: int, out: Path, echo: Any) -> None:

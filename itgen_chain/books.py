@@ -79,6 +79,11 @@ class Tally:
     paid_out_by_tx: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     allowances: dict[str, int] = field(default_factory=dict)
     payouts: list[Payout] = field(default_factory=list)
+    # Students paid by link: every reservation (ScholarshipReserved), and how each ended.
+    reservations: list[Event] = field(default_factory=list)
+    claimed: dict[tuple[str, str], Event] = field(default_factory=dict)
+    cancelled: list[Event] = field(default_factory=list)
+    returned_unclaimed: int = 0
 
     @property
     def direct_in(self) -> int:
@@ -165,6 +170,14 @@ def tally(events: Iterable[Event], escrow: str) -> Tally:
         elif event.name == "Reclaimed":
             t.reclaimed += int(a["amount"])
             t.paid_out_by_tx[event.tx_hash] += int(a["amount"])
+        elif event.name == "ScholarshipReserved":
+            t.reservations.append(event)
+        elif event.name == "ScholarshipClaimed":
+            t.claimed[(a["studentId"], str(a["milestone"]))] = event
+        elif event.name == "ReservationCancelled":
+            t.cancelled.append(event)
+        elif event.name == "UnclaimedReturned":
+            t.returned_unclaimed += int(a["amount"])
         elif event.name == "RegistrarSet":
             t.allowances[to_checksum_address(a["registrar"])] = int(a["allowance"])
         elif event.name == "Transfer":
@@ -285,6 +298,9 @@ def build(
     events, meta = load_events(database, escrow)
     t = tally(events, meta["escrow"])
     found = differences(t, balance, head_check)
+    links = reservations(t, decimals)
+    if not links["adds_up"]:
+        found.append({"kind": "reservations", "detail": "reserved != claimed + cancelled + open"})
     report: dict[str, Any] = {
         "reconciled": not found,
         "escrow": to_checksum_address(meta["escrow"]),
@@ -305,6 +321,7 @@ def build(
         "payout_count": len(t.payouts),
         **_tables(t, decimals),
         "paid_twice": [{"studentId": s, "milestone": m} for s, m in _paid_twice(t.payouts)],
+        "reservations": links,
         "payouts": [_row(p, decimals, EXPLORERS.get(chain_id)) for p in t.payouts],
     }
     if head_check is not None:
@@ -332,6 +349,61 @@ def _tables(t: Tally, decimals: int) -> dict[str, Any]:
         "per_milestone": dict(sorted(grouped(t.payouts, lambda p: p.milestone, decimals).items())),
         "per_day": dict(sorted(grouped(t.payouts, lambda p: p.day, decimals).items())),
     }
+
+
+def reservations(t: Tally, decimals: int) -> dict[str, Any]:
+    """Students paid by link: what was reserved, and claimed, cancelled, returned to the
+    donor unclaimed at the close, or still open; per registrar and course; the student ids
+    (no personal data) still to claim, and how long the claims took."""
+    open_: dict[tuple[str, str], Event] = {}
+    sums = {"reserved": 0, "claimed": 0, "cancelled": 0}
+    per_registrar: dict[str, dict[str, int]] = defaultdict(lambda: dict.fromkeys(sums, 0))
+    per_course: dict[str, dict[str, int]] = defaultdict(lambda: dict.fromkeys(sums, 0))
+    delays: list[float] = []
+    for event in sorted(t.reservations + t.cancelled, key=lambda e: (e.block, e.log_index)):
+        a = event.args
+        key = (a["studentId"], str(a["milestone"]))
+        if event.name == "ReservationCancelled":
+            reserved = open_.pop(key, None)
+            if reserved is not None:
+                _count(sums, per_registrar, per_course, reserved, "cancelled")
+            continue
+        open_[key] = event
+        _count(sums, per_registrar, per_course, event, "reserved")
+    for key, claim in t.claimed.items():
+        reserved = open_.pop(key, None)
+        if reserved is not None:
+            _count(sums, per_registrar, per_course, reserved, "claimed")
+            if claim.timestamp is not None and reserved.timestamp is not None:
+                delays.append((claim.timestamp - reserved.timestamp) / 86_400)
+    outstanding = sum(int(e.args["amount"]) for e in open_.values())
+    return {
+        "reserved": money(sums["reserved"], decimals),
+        "claimed": money(sums["claimed"], decimals),
+        "cancelled": money(sums["cancelled"], decimals),
+        "returned_unclaimed": money(t.returned_unclaimed, decimals),
+        "open": money(max(outstanding - t.returned_unclaimed, 0), decimals),
+        "adds_up": sums["reserved"] == sums["claimed"] + sums["cancelled"] + outstanding
+        and t.returned_unclaimed <= outstanding,
+        "per_registrar": {
+            r: {k: money(v, decimals) for k, v in row.items()}
+            for r, row in sorted(per_registrar.items())
+        },
+        "per_course": {
+            c: {k: money(v, decimals) for k, v in row.items()}
+            for c, row in sorted(per_course.items(), key=lambda i: int(i[0]))
+        },
+        "unclaimed_student_ids": sorted(e.args["studentId"] for e in open_.values()),
+        "claim_delay_days": sorted(round(d, 3) for d in delays),
+    }
+
+
+def _count(sums: dict, per_registrar: dict, per_course: dict, event: Event, what: str) -> None:
+    amount = int(event.args["amount"])
+    sums[what] += amount
+    per_registrar[to_checksum_address(event.args["registrar"])][what] += amount
+    course = str(event.args.get("courseId", "?"))
+    per_course[course][what] += amount
 
 
 def _paid_twice(payouts: Iterable[Payout]) -> list[tuple[str, str]]:

@@ -67,6 +67,26 @@ class ClaimJump:
         )
 
 
+@dataclass(frozen=True)
+class ReservedJump:
+    """A row found taken because another registrar reserved its student for a claim link
+    (escrow v3): the student can then be paid only by that link's claim."""
+
+    row: int
+    registrar: str
+    claim_key: str
+
+    @property
+    def to_another_wallet(self) -> bool:
+        return True
+
+    def line(self) -> str:
+        return (
+            f"row {self.row}: RESERVED FOR A CLAIM LINK (claim key {self.claim_key}) by "
+            f"registrar {self.registrar}: only that link can be paid"
+        )
+
+
 def decode(log: dict[str, Any]) -> Release:
     topics = log["topics"]
     data = bytes.fromhex(log["data"][2:])

@@ -248,6 +248,43 @@ def _reserve_links(
         )  # fmt: skip
 
 
+def cancel_links(
+    path: Path,
+    account: Any,
+    rows: set[int],
+    *,
+    yes: bool,
+    program: str = "main",
+    escrow: str | None = None,
+    salt_file: Path | None = None,
+    echo: Echo = quiet,
+    confirm: Confirm | None = None,
+    progress: Progress = no_progress,
+) -> int:
+    """Cancels the open reservations of a link roster's `rows` (as their registrar or the
+    admin); returns how many. Every row that is not an open reservation is named at once."""
+    conn = connect(escrow, program, salt_file=salt_file)
+    parsed = _parse(path, conn, None, None, program, echo)
+    found = {row.row: row.attestation for row in parsed.rows if row.row in rows}
+    errors = [
+        RowError(n, "row", "not a valid row of the roster") for n in sorted(rows - set(found))
+    ]
+    keys = []
+    for number, att in sorted(found.items()):
+        if int(conn.escrow.reservation(att.student_id, int(att.milestone)).claimKey, 16) == 0:
+            errors.append(
+                RowError(number, "row", "no open reservation (claimed, cancelled or paid)")
+            )
+        keys.append((att.student_id, int(att.milestone)))
+    if errors:
+        raise RosterError(str(path), errors)
+    ask(f"Cancel {len(keys)} claim link(s)?", yes, confirm)
+    with signing(account, False):
+        conn.send("cancelling", conn.escrow.cancelReservations, keys, sender=account)
+    echo(f"cancelled {len(keys)} reservation(s); run attest on {path} again for new links")
+    return len(keys)
+
+
 def sign(
     path: Path,
     account: Any,

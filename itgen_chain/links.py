@@ -1,9 +1,10 @@
 """Students without a wallet: a roster with no payee column is reserved for claim keys, and
 each student gets a claim link (reservations.py has the keys and the claim).
 
-The claim sheet is written per run into one folder: ``links.csv`` (row, reference, course,
+The claim sheet is written per run into one folder: ``links.csv`` (roster row, course,
 milestone, amount, link), one QR code per student (``qr/row-N.svg``) and ``sheet.html``, a
-printable page per batch of the registrar's reservations. The keys are derived from the
+printable page per batch of the registrar's reservations. Students are named by their row
+in the registrar's roster, never by their reference, which no file the tool writes holds. The keys are derived from the
 registrar's own signature, so a rerun after a crash writes the same links, and nothing else
 stores them: keep the sheet as you would keep cash.
 """
@@ -11,7 +12,6 @@ stores them: keep the sheet as you would keep cash.
 from __future__ import annotations
 
 import csv
-import html
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,7 +45,6 @@ class LinkRow:
     """One student's link: reserved now, reserved before (a rerun), or already paid."""
 
     row: int
-    reference: str
     student_id: bytes
     course_id: int
     milestone: Milestone
@@ -65,17 +64,6 @@ class LinkPlan:
     @property
     def total(self) -> int:
         return sum(r.amount for r in self.to_reserve)
-
-
-def references(path: Path) -> dict[int, str]:
-    """Row number -> the student reference as written, for the sheet (never sent on chain)."""
-    from itgen_chain.roster import COLUMNS, _delimiter, _text, header_columns
-
-    text = _text(path)
-    reader = csv.reader(text.splitlines(), delimiter=_delimiter(path, text.splitlines()[0]))
-    columns, _ = header_columns(path, next(reader, []), COLUMNS)
-    at = columns["student_ref"]
-    return {n: line[at].strip() for n, line in enumerate(reader, start=2) if len(line) > at}
 
 
 def cancellations(conn: Any, student_ids: Sequence[bytes]) -> dict[tuple[bytes, int], int]:
@@ -114,7 +102,6 @@ def plan(conn: Any, parsed: ParsedRoster, path: Path, seed: bytes, registrar: st
     ids = [r.attestation.student_id for r in parsed.rows]
     taken = escrow.paidMilestones(ids) if ids else []
     issues = cancellations(conn, ids)
-    names = references(path)
     result = LinkPlan()
     for row, bits in zip(parsed.rows, taken, strict=True):
         att = row.attestation
@@ -168,7 +155,7 @@ def plan(conn: Any, parsed: ParsedRoster, path: Path, seed: bytes, registrar: st
                 continue
         result.rows.append(
             LinkRow(
-                row.row, names.get(row.row, ""), att.student_id, att.course_id,
+                row.row, att.student_id, att.course_id,
                 att.milestone, amount, key, state,
             )
         )  # fmt: skip
@@ -210,11 +197,11 @@ def write_sheet(conn: Any, rows: Sequence[LinkRow], out: Path, base: str, relaye
     listed = [row for row in rows if row.state != "paid"]
     with (out / "links.csv").open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
-        writer.writerow(["row", "student_ref", "course", "milestone", "amount", "link"])
+        writer.writerow(["row", "course", "milestone", "amount", "link"])
         for row in listed:
             url = link_for(conn, row, base, relayer).url()
             writer.writerow(
-                [row.row, row.reference, row.course_id, row.milestone.name.lower(),
+                [row.row, row.course_id, row.milestone.name.lower(),
                  format_tokens(row.amount, conn.decimals), url]
             )  # fmt: skip
             segno.make(url, error="m").save(str(out / "qr" / f"row-{row.row}.svg"), scale=4)
@@ -225,7 +212,7 @@ def write_sheet(conn: Any, rows: Sequence[LinkRow], out: Path, base: str, relaye
             url = link_for(conn, row, base, relayer).url()
             svg = segno.make(url, error="m").svg_inline(scale=3)
             cards.append(
-                f"<div class=card><div>{svg}</div><p><b>{html.escape(row.reference)}</b><br>"
+                f"<div class=card><div>{svg}</div><p><b>roster row {row.row}</b><br>"
                 f"course {row.course_id}, {row.milestone.name.lower()}: "
                 f"{format_tokens(row.amount, conn.decimals)}<br>"
                 f"<small>Scan, or open the link, and enter your BNB Chain wallet address. "

@@ -64,7 +64,7 @@ class Plan:
     # (another registrar, or someone who submitted a copied signature first).
     skipped_on_chain: list[int] = field(default_factory=list)
     # Rows found paid that the chain shows paid to another payee, course or registrar.
-    claim_jumps: list[ClaimJump] = field(default_factory=list)
+    claim_jumps: list[ClaimJump | claims.ReservedJump] = field(default_factory=list)
 
     @property
     def total(self) -> int:
@@ -178,7 +178,9 @@ class Payouts:
         plan.claim_jumps = self.claim_jumps(found_paid)
         return plan
 
-    def claim_jumps(self, rows: Sequence[tuple[int, Attestation, str]]) -> list[ClaimJump]:
+    def claim_jumps(
+        self, rows: Sequence[tuple[int, Attestation, str]]
+    ) -> list[ClaimJump | claims.ReservedJump]:
         """The rows (number, attestation, registrar) found paid whose release event shows
         another payee, course or registrar (claims.py)."""
         from itgen_chain.indexer import rpc
@@ -188,7 +190,19 @@ class Payouts:
         head = self.web3.eth.block_number
         ids = [attestation.student_id for _, attestation, _ in rows]
         paid = claims.releases(rpc(self.provider), self.escrow.address, ids, self.start_block, head)
-        return claims.compare(rows, paid)
+        jumps: list[ClaimJump | claims.ReservedJump] = list(claims.compare(rows, paid))
+        unreleased = [r for r in rows if (r[1].student_id, int(r[1].milestone)) not in paid]
+        calls = [
+            self.w3_escrow.functions.reservation(a.student_id, int(a.milestone))
+            for _, a, _ in unreleased
+        ]
+        for (number, _, registrar), reserved in zip(
+            unreleased, batched_calls(self.web3, calls) if calls else [], strict=True
+        ):
+            claim_key, _, by, _ = reserved
+            if int(claim_key, 16) and by.lower() != registrar.lower():
+                jumps.append(claims.ReservedJump(number, by, claim_key))
+        return jumps
 
     def _courses(self, ids: set[int]) -> dict[int, tuple[int, int, bool, int]]:
         ordered = sorted(ids)

@@ -94,4 +94,10 @@ def summary(report: dict[str, Any]) -> list[str]:
     echo(f"{'per course':<46}{'payouts':>8}{'released':>18}")
     for course, row in report["per_course"].items():
         echo(f"  {'course ' + course:<44}{row['count']:>8}{amount(row['released']):>18}")
+    links = report.get("reservations", {})
+    if int(links.get("reserved", {"base_units": "0"})["base_units"]):
+        echo(f"{'paid by link (claim links)':<46}{report['token_symbol']:>18}")
+        for label in ("reserved", "claimed", "cancelled", "returned_unclaimed", "open"):
+            echo(f"  {label.replace('_', ' '):<44}{amount(links[label]):>18}")
+        echo(f"  {'students still to claim':<44}{len(links['unclaimed_student_ids']):>18}")
     return lines

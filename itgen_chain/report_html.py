@@ -112,6 +112,58 @@ def _grouped_table(label: str, groups: dict[str, dict[str, Any]], sym: str) -> s
     return _table([label, "Payouts", f"Released ({sym})"], rows, {1, 2})
 
 
+def _delays(days: list[float]) -> str:
+    """How long students took to claim their links: counts per span of days."""
+    if not days:
+        return ""
+    spans = [(0, 1), (1, 3), (3, 7), (7, 14), (14, 30), (30, 10**9)]
+    names = ["< 1 day", "1-3 days", "3-7 days", "7-14 days", "14-30 days", "> 30 days"]
+    counts = [sum(1 for d in days if low <= d < high) for low, high in spans]
+    return _bars("Days from reservation to claim (students)", list(zip(names, counts, strict=True)))
+
+
+def _links(links: dict[str, Any], sym: str) -> str:
+    if not links or not float(links["reserved"]["tokens"]):
+        return ""
+    books = _table(
+        ["Students paid by link", sym],
+        [
+            [label.replace("_", " ").capitalize(), _tokens(links[label])]
+            for label in ("reserved", "claimed", "cancelled", "returned_unclaimed", "open")
+        ],
+        {1},
+    )
+    per_registrar = _table(
+        ["Registrar", f"Reserved ({sym})", f"Claimed ({sym})", f"Cancelled ({sym})"],
+        [
+            [
+                f"<code>{escape(r)}</code>",
+                _tokens(v["reserved"]),
+                _tokens(v["claimed"]),
+                _tokens(v["cancelled"]),
+            ]
+            for r, v in links["per_registrar"].items()
+        ],
+        {1, 2, 3},
+    )
+    per_course = _table(
+        ["Course", f"Reserved ({sym})", f"Claimed ({sym})", f"Cancelled ({sym})"],
+        [
+            [escape(c), _tokens(v["reserved"]), _tokens(v["claimed"]), _tokens(v["cancelled"])]
+            for c, v in links["per_course"].items()
+        ],
+        {1, 2, 3},
+    )
+    unclaimed = "".join(
+        f"<li><code>{escape(s)}</code></li>" for s in links["unclaimed_student_ids"]
+    )
+    return (
+        f"<h2>Students paid by link</h2>{books}<h3>Per registrar</h3>{per_registrar}"
+        f"<h3>Per course</h3>{per_course}<h3>Student ids still to claim</h3>"
+        f'<ul id="unclaimed">{unclaimed or "<li>none</li>"}</ul>'
+    )
+
+
 def render(report: dict[str, Any]) -> str:
     t = report["totals"]
     sym = escape(report["token_symbol"])
@@ -165,8 +217,10 @@ def render(report: dict[str, Any]) -> str:
         ]
         for p in report["payouts"]
     ]
+    links = report.get("reservations") or {}
     charts = (
         _cumulative(report["payouts"])
+        + _delays(links.get("claim_delay_days", []))
         + _bars(
             f"Released per registrar ({sym})",
             [
@@ -196,6 +250,7 @@ def render(report: dict[str, Any]) -> str:
 <h2>Per course</h2>{courses}
 <h2>Per milestone</h2>{milestones}
 <h2>Per day</h2>{days}
+{_links(links, sym)}
 <h2>Payouts</h2><p><input id="filter" placeholder="filter by payee, tx, course…"></p>
 {_table(["Block", "Transaction", "Payee", "Registrar", "Course", "Milestone", f"Amount ({sym})"], payout_rows, {0, 4, 6}, "payouts")}
 <script>{SCRIPT}</script></body></html>

@@ -2,6 +2,7 @@
 
     ape itgen claims serve --network bsc:mainnet:node --account relayer --port 8545
     ape itgen claims relay claims.json --network bsc:mainnet:node --account relayer
+    ape itgen claims cancel links.csv --rows 3,7 --account registrar-1   # then attest again
 
 Every claim is checked against the chain before it is accepted; nobody is paid twice.
 """
@@ -18,6 +19,7 @@ from itgen_chain._cli.click_ext import (
     console,
     program_option,
     registrar_escrow_option,
+    salt_file_option,
     yes_option,
 )
 
@@ -93,3 +95,27 @@ def serve(network, program, escrow, account, host, port, interval, per_minute) -
     desk = ClaimDesk.for_escrow(conn)
     echo = console()["echo"]
     serve(desk, account, host, port, interval, Limiter(per_minute), echo)
+
+
+@cli.command(cls=ItgenCommand)
+@network_option()
+@account_option()
+@click.argument("roster", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--rows", required=True, help="The roster rows whose links to cancel: 3,7,12.")
+@yes_option
+@program_option
+@registrar_escrow_option
+@salt_file_option
+def cancel(network, program, escrow, salt_file, account, roster: Path, rows: str, yes) -> None:
+    """Cancel the open reservations of ROSTER's --rows (a lost link): the allowance comes
+    back; run `attest` on the roster again to give those students new links."""
+    from itgen_chain import jobs
+
+    try:
+        wanted = {int(x) for x in rows.replace(" ", "").split(",") if x}
+    except ValueError:
+        raise click.BadParameter(
+            f"{rows!r} is not a list of row numbers", param_hint="--rows"
+        ) from None
+    jobs.cancel_links(roster, account, wanted, yes=yes, program=program, escrow=escrow,
+                      salt_file=salt_file, **console())  # fmt: skip

@@ -525,6 +525,7 @@ def test_ape_itgen_lists_every_command_with_one_line_each():
             "attest",
             "audit",
             "batch",
+            "claims",
             "close",
             "courses",
             "deploy",

@@ -7,13 +7,14 @@ import csv
 from pathlib import Path
 
 import pytest
-from shared import DAY, UNIT, wallet
+from shared import DAY, UNIT, wallet, write_roster
 
 from itgen_chain import jobs
 from itgen_chain.attestations import Milestone
 from itgen_chain.deployer import Terms, deploy
 from itgen_chain.exceptions import ItgenError, RosterError
 from itgen_chain.reservations import Link, sign_claim
+from itgen_chain.roster import read_roster
 
 PAGE = "https://claim.example.org/"
 
@@ -54,7 +55,8 @@ def test_a_student_without_a_wallet_is_paid_through_the_link(program, tmp_path, 
         roster, registrar, batch_size=100, dry_run=False, yes=True, claim_page=PAGE, links_out=out
     )
     rows = sheet(out)
-    assert [r["student_ref"] for r in rows] == ["UA-0", "UA-1", "UA-2"]
+    assert [r["row"] for r in rows] == ["2", "3", "4"]  # rows of the roster, no references
+    assert "UA-" not in (out / "links.csv").read_text() + (out / "sheet.html").read_text()
     assert escrow.reservedTotal() == 3 * 450 * UNIT
     assert escrow.registrar(registrar).released == 3 * 450 * UNIT
     assert len(list((out / "qr").glob("*.svg"))) == 3 and (out / "sheet.html").exists()
@@ -341,3 +343,51 @@ def test_a_student_claims_through_the_page_in_a_real_browser_and_is_paid(
         stop()
     assert desk.submit(accounts[8]) == 1
     assert token.balanceOf(student) == 450 * UNIT
+
+
+def test_claims_cancel_names_rows_without_an_open_reservation_and_cancels_the_rest(
+    program, tmp_path
+):
+    escrow, token, registrar = program
+    roster = link_roster(tmp_path / "r.csv", [[f"UA-7{n}", "1", "registration"] for n in range(2)])
+    jobs.attest(roster, registrar, batch_size=100, dry_run=False, yes=True, claim_page=PAGE,
+                links_out=tmp_path / "s")  # fmt: skip
+    with pytest.raises(RosterError) as caught:
+        jobs.cancel_links(roster, registrar, {2, 9}, yes=True)
+    assert [(e.row, e.field) for e in caught.value.errors] == [(9, "row")]
+    assert escrow.reservedTotal() == 900 * UNIT
+    assert jobs.cancel_links(roster, registrar, {3}, yes=True) == 1
+    assert escrow.reservedTotal() == 450 * UNIT
+    with pytest.raises(RosterError, match="no open reservation"):
+        jobs.cancel_links(roster, registrar, {3}, yes=True)
+
+
+def test_a_student_reserved_by_another_registrar_is_named_as_a_claim_jump(
+    program, tmp_path, accounts
+):
+    """A rogue registrar reserves an honest registrar's student for its own claim key: the
+    honest run pays the rest and names the row."""
+    from eth_account import Account
+
+    from itgen_chain.exceptions import ClaimJumped
+    from itgen_chain.program import connect
+
+    escrow, token, registrar = program
+    rogue = accounts[5]
+    escrow.setRegistrar(rogue, 5_000 * UNIT, escrow.programEnd(), 0, sender=accounts[0])
+    roster = write_roster(
+        tmp_path / "r.csv", [[f"UA-8{n}", wallet(80 + n), "1", "registration"] for n in range(3)]
+    )
+    conn = connect()
+    first = read_roster(roster, conn.deployment.salt)[0].attestation
+    thief_key = Account.from_key(bytes([9] * 32)).address
+    escrow.reserveBatch([(first.student_id, thief_key, 1, 0)], sender=rogue)
+    with pytest.raises(ClaimJumped) as caught:
+        jobs.attest(roster, registrar, batch_size=100, dry_run=False, yes=True)
+    [jump] = caught.value.jumps
+    assert (
+        jump.row == 2
+        and "RESERVED FOR A CLAIM LINK" in jump.line()
+        and rogue.address in jump.line()
+    )
+    assert token.balanceOf(wallet(81)) == token.balanceOf(wallet(82)) == 450 * UNIT

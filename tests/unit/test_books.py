@@ -82,3 +82,41 @@ def test_cross_check_names_a_row_paid_to_another_wallet():
     assert checked["attested_not_paid"] == [4]
     assert [j["row"] for j in checked["paid_to_another_payee"]] == [3]
     assert checked["paid_not_on_roster"] == [] and checked["paid_twice"] == []
+
+
+def reserved(block: int, student: int, amount: int, course: int = 1):
+    return Event(block, 0, f"0xr{block}", "ScholarshipReserved", {
+        "studentId": f"0x{student:064x}", "claimKey": f"0x{student + 7:040x}",
+        "registrar": REGISTRAR, "courseId": course, "milestone": 0, "amount": amount,
+    }, 86_400 * block)  # fmt: skip
+
+
+def test_links_are_booked_as_reserved_then_claimed_cancelled_returned_or_open():
+    from itgen_chain.books import reservations
+
+    claim = Event(9, 1, "0xc9", "ScholarshipClaimed", {
+        "studentId": f"0x{1:064x}", "claimKey": f"0x{8:040x}", "milestone": 0,
+    }, 86_400 * 9)  # fmt: skip
+    cancel = Event(5, 0, "0xx5", "ReservationCancelled", {
+        "studentId": f"0x{2:064x}", "registrar": REGISTRAR, "caller": REGISTRAR,
+        "milestone": 0, "amount": 450 * UNIT,
+    }, 86_400 * 5)  # fmt: skip
+    events = [
+        reserved(2, 1, 450 * UNIT),
+        reserved(3, 2, 450 * UNIT),
+        cancel,
+        reserved(6, 2, 450 * UNIT),  # reissued: a new link
+        reserved(7, 3, 300 * UNIT, course=2),
+        release(9, "0xc9", 1, 450 * UNIT),
+        claim,
+    ]
+    books = reservations(tally(events, ESCROW), 18)
+    tokens = {k: books[k]["tokens"] for k in ("reserved", "claimed", "cancelled", "open")}
+    assert tokens == {"reserved": "1650", "claimed": "450", "cancelled": "450", "open": "750"}
+    assert books["adds_up"]
+    assert books["unclaimed_student_ids"] == [f"0x{2:064x}", f"0x{3:064x}"]
+    assert books["claim_delay_days"] == [7.0]
+    assert books["per_course"]["2"]["reserved"]["tokens"] == "300"
+    closed = events + [Event(20, 0, "0xz", "UnclaimedReturned", {"amount": 750 * UNIT}, 0)]
+    after = reservations(tally(closed, ESCROW), 18)
+    assert (after["returned_unclaimed"]["tokens"], after["open"]["tokens"]) == ("750", "0")
