@@ -129,9 +129,19 @@ def serve(
     thread.start()
     if desk.pending:
         echo(f"{len(desk.pending)} accepted claim(s) from the journal wait to be paid")
-    echo(f"relayer on http://{host}:{port}/claims (journal {desk.journal})")
+
+    async def main() -> None:
+        runner = web.AppRunner(make_app(desk, limiter or Limiter()))
+        await runner.setup()
+        await web.TCPSite(runner, host, port).start()
+        # Said once the port is bound: whoever waits for this line can connect.
+        echo(f"relayer on http://{host}:{port}/claims (journal {desk.journal})")
+        await asyncio.Event().wait()
+
     try:
-        web.run_app(make_app(desk, limiter or Limiter()), host=host, port=port, print=None)
+        asyncio.run(main())
+    except KeyboardInterrupt:
+        echo("relayer stopped")
     finally:
         stop.set()
         thread.join(timeout=interval + 1)

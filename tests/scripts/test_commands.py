@@ -801,3 +801,69 @@ def test_index_and_audit_finish_in_one_run_through_a_provider_that_limits_and_dr
 
 def wallet(n: int) -> str:
     return shared_wallet(n, 0xFACE0000)
+
+
+@pytest.mark.timeout(600)
+def test_the_relayer_killed_after_accepting_a_claim_pays_it_once_when_restarted(node, tmp_path):
+    """kill -9 of `ape itgen claims serve` after it answered 'accepted': the claim is in its
+    journal, and the restarted relayer pays it, once."""
+    import socket
+    import urllib.error
+    import urllib.request
+
+    from itgen_chain.reservations import Link, sign_claim
+
+    record = setup_program(node)
+    links = tmp_path / "links.csv"
+    links.write_text("student_ref,course,milestone\nk-1,1,registration\n")
+    sheet = tmp_path / "sheet"
+    node("attest", str(links), "--account", "TEST::2", "--yes",
+         "--claim-page", "https://claim.example.org/", "--links-out", str(sheet))  # fmt: skip
+    link = Link.parse((sheet / "links.csv").read_text().splitlines()[1].split(",")[-1])
+    web3 = web3_for(node.port)
+    claim = sign_claim(
+        link.student_id, link.milestone, wallet(501), web3.eth.get_block("latest").timestamp + 86_400,
+        link.chain_id, link.escrow, link.claim_key,
+    )  # fmt: skip
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+
+    def relayer(interval: str):
+        run = node("claims", "serve", "--account", "TEST::8", "--port", str(port),
+                   "--interval", interval, background=True)  # fmt: skip
+        for line in run.stdout:
+            if "relayer on" in line:
+                return run
+        raise AssertionError("the relayer did not start")
+
+    def post():
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{port}/claims", json.dumps(claim.as_json()).encode(),
+            {"Content-Type": "application/json"},
+        )  # fmt: skip
+        try:
+            with urllib.request.urlopen(request, timeout=60) as answer:
+                return answer.status, json.loads(answer.read())
+        except urllib.error.HTTPError as error:
+            return error.code, json.loads(error.read())
+
+    first = relayer("3600")  # would submit only in an hour
+    status, answer = post()
+    assert status == 202 and answer["status"] == "accepted", answer
+    first.send_signal(signal.SIGKILL)
+    first.wait(timeout=30)
+    assert balance(node, record["token"], wallet(501)) == 0
+    second = relayer("1")
+    try:
+        for _ in range(120):
+            if balance(node, record["token"], wallet(501)):
+                break
+            time.sleep(0.5)
+        assert balance(node, record["token"], wallet(501)) == 450 * 10**18
+        status, answer = post()  # the same claim again: nothing left to pay
+        assert status == 400 and "claimed already" in answer["message"]
+    finally:
+        second.send_signal(signal.SIGTERM)
+        second.wait(timeout=30)
+    assert balance(node, record["token"], wallet(501)) == 450 * 10**18
