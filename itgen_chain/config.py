@@ -14,6 +14,7 @@ import os
 import re
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 from ape.api import PluginConfig
 from pydantic import ValidationError, field_validator
@@ -58,6 +59,9 @@ class ItgenConfig(PluginConfig):
 
     relayer_url: str = ""
     """The charity's relayer (`ape itgen claims serve`), written into each link for the page."""
+
+    watch: dict[str, Any] = {}
+    """`ape itgen watch`: thresholds and sinks (watch.WatchSettings names each and its default)."""
 
     reference_patterns: dict[str, str] = {}
     """Per program name, a regular expression every normalised student_ref of its rosters

@@ -30,6 +30,7 @@ from itgen_chain._cli import (
     safe,
     sign,
     verify,
+    watch,
 )
 
 # Nothing is patched when this package is imported: each command's class (ItgenCommand in
@@ -65,6 +66,7 @@ COMMANDS = {
     "audit": (audit, "Reconcile the books and write the audit report."),
     "verify": (verify, "Check the deployed code is the package's escrow."),
     "programs": (programs, "List the programs recorded for a network."),
+    "watch": (watch, "Alert on a thief's moves; the guardian pauses by itself."),
 }
 for name, (module, short_help) in COMMANDS.items():
     module.cli.short_help = short_help

@@ -541,6 +541,7 @@ def test_ape_itgen_lists_every_command_with_one_line_each():
             "safe",
             "sign",
             "verify",
+            "watch",
         ]
     )
     assert "..." not in said.split("Commands:")[1]

@@ -1,0 +1,166 @@
+"""The watch on anvil: each rule fires on its scenario and stays silent on an honest
+program; the guardian pauses once; a restart repeats nothing; a receiver that was down
+gets every alert once it is back."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, HTTPServer
+
+import pytest
+from shared import DAY, UNIT, wallet, write_roster
+
+from itgen_chain import jobs
+from itgen_chain.deployer import Terms, deploy
+from itgen_chain.watch import Sink, Watch, WatchSettings, WebhookSink
+
+
+class Recorder(Sink):
+    name = "recorder"
+
+    def __init__(self):
+        self.alerts = []
+
+    def deliver(self, alert):
+        self.alerts.append(alert)
+
+
+@pytest.fixture
+def program(project, chain, accounts, tmp_path, monkeypatch):
+    """An escrow whose admin (accounts[0]) is also its guardian; a registrar (accounts[2])
+    with 20,000 of allowance for course 1 (450); 12,000 in the escrow."""
+    monkeypatch.chdir(tmp_path)
+    admin, donor, registrar = accounts[0], accounts[1], accounts[2]
+    token = project.BscUsdLike.deploy(sender=admin)
+    end = chain.pending_timestamp + 270 * DAY
+    record = deploy(admin, Terms(token.address, donor.address, admin.address, end), force=True)
+    escrow = project.ScholarshipEscrow.at(record.escrow)
+    token.mint(escrow, 12_000 * UNIT, sender=admin)
+    escrow.setCourse(1, 450 * UNIT, 50 * UNIT, True, 0, sender=admin)
+    escrow.setRegistrar(registrar, 10_000 * UNIT, end, 0, sender=admin)
+    return escrow, token, registrar, admin
+
+
+def watch_for(tmp_path, admin, sinks=(), **settings):
+    from itgen_chain.program import connect
+
+    return Watch(connect(), tmp_path / "watch.json", sinks, admin, False, WatchSettings(**settings))
+
+
+def attest(tmp_path, registrar, rows, name="r.csv"):
+    path = write_roster(tmp_path / name, rows)
+    jobs.attest(path, registrar, batch_size=100, dry_run=False, yes=True)
+
+
+def test_an_honest_program_raises_no_alert(program, tmp_path):
+    escrow, _, registrar, admin = program
+    recorder = Recorder()
+    watch = watch_for(tmp_path, admin, [recorder])
+    attest(tmp_path, registrar, [[f"h-{n}", wallet(n), "1", "registration"] for n in range(8)])
+    assert watch.poll() == [] and recorder.alerts == []
+    assert not escrow.paused()
+
+
+def test_a_thief_paying_one_wallet_for_many_students_is_paused_once(program, tmp_path, accounts):
+    escrow, token, registrar, admin = program
+    recorder = Recorder()
+    watch = watch_for(tmp_path, admin, [recorder])
+    thief = wallet(666)
+    attest(tmp_path, registrar, [[f"t-{n}", thief, "1", "registration"] for n in range(3)])
+    alerts = watch.poll()
+    [reuse] = [a for a in alerts if a.rule == "payee_reuse"]
+    assert reuse.severity == "critical" and reuse.registrar == registrar.address
+    assert "the watch paused the escrow" in reuse.what and escrow.paused()
+    assert [a.rule for a in recorder.alerts] == [a.rule for a in alerts]
+    escrow.unpause(sender=admin)  # the admin resumes after the investigation
+    attest(tmp_path, registrar, [[f"u-{n}", thief, "1", "registration"] for n in range(2)], "u.csv")
+    later = watch.poll()
+    assert not escrow.paused()  # paused once: the watch never pauses a second time
+    assert [a.rule for a in later] == ["admin"]  # the unpause itself; the payee was alerted
+
+
+def test_the_rate_the_payee_roles_and_the_allowance_each_fire(program, tmp_path, project, accounts):
+    escrow, token, registrar, admin = program
+    watch = watch_for(tmp_path, admin, max_payouts=4)
+    contract = project.BscUsdLike.deploy(sender=admin)
+    rows = [[f"r-{n}", wallet(100 + n), "1", "registration"] for n in range(4)]
+    rows += [
+        ["r-admin", admin.address, "1", "registration"],
+        ["r-c", contract.address, "1", "registration"],
+    ]
+    attest(tmp_path, registrar, rows)
+    found = {(a.rule, a.severity) for a in watch.poll()}
+    assert {("rate", "critical"), ("payee_role", "critical"), ("payee_role", "warning")} <= found
+    escrow.unpause(sender=admin)
+    rest = [[f"a-{n}", wallet(200 + n), "1", "registration"] for n in range(15)]
+    attest(tmp_path, registrar, rest, "rest.csv")
+    assert "allowance" in {a.rule for a in watch.poll()}  # 9,450 of 10,000 released
+
+
+def test_role_changes_and_underfunding_are_reported(program, tmp_path, accounts):
+    escrow, _, registrar, admin = program
+    watch = watch_for(tmp_path, admin)
+    escrow.setRegistrar(accounts[5], 5_000 * UNIT, escrow.programEnd(), 0, sender=admin)
+    alerts = watch.poll()
+    assert [a.rule for a in alerts if a.severity == "info"] == ["admin"]
+    [short] = [a for a in alerts if a.rule == "underfunded"]  # 15,000 may go, 12,000 held
+    assert short.amount == "3,000.00"
+
+
+def test_a_restart_repeats_nothing_and_misses_nothing(program, tmp_path):
+    escrow, _, registrar, admin = program
+    first = watch_for(tmp_path, admin)
+    thief = wallet(777)
+    attest(tmp_path, registrar, [[f"s-{n}", thief, "1", "registration"] for n in range(2)])
+    assert [a.rule for a in first.poll() if a.rule != "admin"] == ["payee_reuse"]
+    escrow.unpause(sender=admin)
+    again = watch_for(tmp_path, admin)  # a restart: the same checkpoint
+    assert [a.rule for a in again.poll()] == ["admin"]  # the unpause, nothing repeated
+    attest(tmp_path, registrar, [["s-9", wallet(778), "1", "registration"]], "more.csv")
+    attest(tmp_path, registrar, [["s-10", wallet(778), "1", "registration"]], "more2.csv")
+    later = watch_for(tmp_path, admin).poll()
+    assert [a.rule for a in later] == ["payee_reuse"]  # new, not missed
+    assert "not paused" not in later[0].what and not escrow.paused()  # paused once, before
+
+
+def test_a_receiver_that_was_down_gets_every_alert_once_it_is_back(program, tmp_path):
+    import socket
+
+    escrow, _, registrar, admin = program
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    sink = WebhookSink(f"http://127.0.0.1:{port}/alerts", "s3cret")
+    watch = watch_for(tmp_path, admin, [sink])
+    attest(tmp_path, registrar, [[f"w-{n}", wallet(900), "1", "registration"] for n in range(2)])
+    raised = watch.poll()
+    assert raised and len(watch.state.outbox) == len(raised)  # nobody listening: kept
+
+    received = []
+
+    class Receiver(BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            expected = hmac.new(b"s3cret", body, hashlib.sha256).hexdigest()
+            assert self.headers["X-Itgen-Signature"] == f"sha256={expected}"
+            received.append(json.loads(body))
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = HTTPServer(("127.0.0.1", port), Receiver)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        again = watch_for(tmp_path, admin, [sink])  # restarted meanwhile, too
+        assert again.poll() == []
+        assert sorted(r["key"] for r in received) == sorted(a.key for a in raised)
+        assert again.state.outbox == []
+        again.poll()
+        assert len(received) == len(raised)  # once each
+    finally:
+        server.shutdown()
