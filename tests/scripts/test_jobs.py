@@ -5,10 +5,9 @@ from __future__ import annotations
 import json
 
 import pytest
-from shared import DAY, UNIT, wallet, write_roster
+from shared import UNIT, wallet, write_roster
 
 from itgen_chain import jobs
-from itgen_chain.deployer import Terms, deploy
 from itgen_chain.exceptions import RosterError
 from itgen_chain.journal import Journal
 from itgen_chain.payouts import Payouts
@@ -16,18 +15,8 @@ from itgen_chain.roster import read_roster
 
 
 @pytest.fixture
-def program(project, chain, accounts, tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    admin, donor, registrar = accounts[0], accounts[1], accounts[2]
-    token = project.BscUsdLike.deploy(sender=admin)
-    end = chain.pending_timestamp + 270 * DAY
-    record = deploy(admin, Terms(token.address, donor.address, admin.address, end), force=True)
-    escrow = project.ScholarshipEscrow.at(record.escrow)
-    token.mint(escrow, 10_000 * UNIT, sender=admin)
-    escrow.setCourse(1, 450 * UNIT, 50 * UNIT, True, 0, sender=admin)
-    escrow.setCourse(2, 300 * UNIT, 0, False, 0, sender=admin)
-    escrow.setRegistrar(registrar, 5_000 * UNIT, end, 0, sender=admin)
-    return escrow, token, registrar, record
+def program(new_program):
+    return new_program(10_000, 5_000, [(1, 450, 50, True, 0), (2, 300, 0, False, 0)])
 
 
 def test_bad_rows_are_all_reported_with_row_and_field(tmp_path):

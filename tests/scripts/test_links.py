@@ -11,7 +11,6 @@ from shared import DAY, UNIT, wallet, write_roster
 
 from itgen_chain import jobs
 from itgen_chain.attestations import Milestone
-from itgen_chain.deployer import Terms, deploy
 from itgen_chain.exceptions import ItgenError, RosterError
 from itgen_chain.reservations import Link, sign_claim
 from itgen_chain.roster import read_roster
@@ -20,17 +19,10 @@ PAGE = "https://claim.example.org/"
 
 
 @pytest.fixture
-def program(project, chain, accounts, tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    admin, donor, registrar = accounts[0], accounts[1], accounts[2]
-    token = project.BscUsdLike.deploy(sender=admin)
-    end = chain.pending_timestamp + 270 * DAY
-    record = deploy(admin, Terms(token.address, donor.address, admin.address, end), force=True)
-    escrow = project.ScholarshipEscrow.at(record.escrow)
-    token.mint(escrow, 10_000 * UNIT, sender=admin)
-    escrow.setCourse(1, 450 * UNIT, 50 * UNIT, True, 0, sender=admin)
-    escrow.setCourse(3, 450 * UNIT, 0, True, 2, sender=admin)
-    escrow.setRegistrar(registrar, 5_000 * UNIT, end, 0, sender=admin)
+def program(new_program):
+    escrow, token, registrar, _ = new_program(
+        10_000, 5_000, [(1, 450, 50, True, 0), (3, 450, 0, True, 2)]
+    )
     return escrow, token, registrar
 
 

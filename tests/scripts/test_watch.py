@@ -11,10 +11,9 @@ import threading
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
-from shared import DAY, UNIT, wallet, write_roster
+from shared import UNIT, wallet, write_roster
 
 from itgen_chain import jobs
-from itgen_chain.deployer import Terms, deploy
 from itgen_chain.watch import Sink, Watch, WatchSettings, WebhookSink
 
 
@@ -29,19 +28,11 @@ class Recorder(Sink):
 
 
 @pytest.fixture
-def program(project, chain, accounts, tmp_path, monkeypatch):
+def program(new_program, accounts):
     """An escrow whose admin (accounts[0]) is also its guardian; a registrar (accounts[2])
-    with 20,000 of allowance for course 1 (450); 12,000 in the escrow."""
-    monkeypatch.chdir(tmp_path)
-    admin, donor, registrar = accounts[0], accounts[1], accounts[2]
-    token = project.BscUsdLike.deploy(sender=admin)
-    end = chain.pending_timestamp + 270 * DAY
-    record = deploy(admin, Terms(token.address, donor.address, admin.address, end), force=True)
-    escrow = project.ScholarshipEscrow.at(record.escrow)
-    token.mint(escrow, 12_000 * UNIT, sender=admin)
-    escrow.setCourse(1, 450 * UNIT, 50 * UNIT, True, 0, sender=admin)
-    escrow.setRegistrar(registrar, 10_000 * UNIT, end, 0, sender=admin)
-    return escrow, token, registrar, admin
+    with 10,000 of allowance for course 1 (450); 12,000 in the escrow."""
+    escrow, token, registrar, _ = new_program(12_000, 10_000, [(1, 450, 50, True, 0)])
+    return escrow, token, registrar, accounts[0]
 
 
 def watch_for(tmp_path, admin, sinks=(), **settings):
