@@ -63,12 +63,11 @@ class ClaimDesk:
 
     @classmethod
     def for_escrow(cls, conn: Any) -> ClaimDesk:
-        from ape import chain
-
         from itgen_chain.config import settings
+        from itgen_chain.watch import chain_key
 
         folder = settings().work_folder / "claims"
-        return cls(conn, folder / f"{chain.chain_id}-{conn.escrow.address}.jsonl")
+        return cls(conn, folder / f"{chain_key()}-{conn.escrow.address}.jsonl")
 
     # ------------------------------------------------------------------ checking
 

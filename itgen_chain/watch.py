@@ -215,6 +215,15 @@ def sinks_from(settings: WatchSettings) -> list[Sink]:
     return found
 
 
+def chain_key() -> str:
+    """The chain id and the start of its genesis hash: a local chain started anew (anvil)
+    gets files of its own, not the checkpoint of the chain before it."""
+    from ape import chain
+
+    genesis = chain.provider.web3.eth.get_block(0)["hash"]
+    return f"{chain.chain_id}-{bytes(genesis).hex()[:8]}"
+
+
 # ------------------------------------------------------------------ the watch
 
 
@@ -229,6 +238,8 @@ class State:
     window: dict[str, list[list[int]]] = field(default_factory=dict)
     payees: dict[str, str] = field(default_factory=dict)
     paused_in: str = ""
+    # The block where the escrow last became underfunded; 0 while it is not.
+    underfunded_since: int = 0
 
 
 class Watch:
@@ -253,6 +264,7 @@ class Watch:
         self.conn, self.path, self.sinks = conn, state_path, list(sinks)
         self.guardian, self.dry_run, self.echo = guardian, dry_run, echo
         self.settings = settings or WatchSettings()
+        self.provider = chain.provider
         self.web3 = chain.provider.web3
         self.request: Callable[[str, list], Any] = rpc(chain.provider)
         self.decoder = EventDecoder(escrow_abi(conn.escrow.contract_type))
@@ -264,6 +276,8 @@ class Watch:
             first = self.web3.eth.block_number + 1 if start_block is None else start_block
             self.state = State(next_block=first)
         self._contracts: dict[str, bool] = {}
+        self._registrars: set[str] = set()
+        self._admin = ""
 
     # -------------------------------------------------------------- polling
 
@@ -278,18 +292,20 @@ class Watch:
             found = logs(
                 self.request, {"address": self.conn.escrow.address}, self.state.next_block, head
             )
-            times: dict[int, int] = {}
+            events = []
             for log in sorted(
                 found, key=lambda x: (int(x["blockNumber"], 16), int(x["logIndex"], 16))
             ):
                 decoded = self.decoder.decode(log, {self.escrow})
-                if decoded is None:
-                    continue
-                name, args = decoded[0], json.loads(decoded[1])
-                block = int(log["blockNumber"], 16)
-                if block not in times:
-                    times[block] = int(self.web3.eth.get_block(block)["timestamp"])
-                new += self._rules(name, args, log, times[block])
+                if decoded is not None:
+                    events.append((decoded[0], json.loads(decoded[1]), log))
+            times = self._prefetch(events)
+            last_payout: dict[str, dict[str, Any]] = {}
+            for name, args, log in events:
+                new += self._rules(name, args, log, times[int(log["blockNumber"], 16)])
+                if name == "ScholarshipReleased":
+                    last_payout[args["registrar"]] = log
+            new += self._allowances(last_payout)
             new += self._funding(head)
             self.state.next_block = head + 1
         unique: dict[str, Alert] = {}
@@ -297,11 +313,11 @@ class Watch:
             if alert.key not in self.state.raised:
                 unique.setdefault(alert.key, alert)
         new = list(unique.values())
+        if any(a.severity == "critical" for a in new):
+            self._pause(new)
         for alert in new:
             self.state.raised.append(alert.key)
             self.echo(alert.line())
-        if any(a.severity == "critical" for a in new):
-            self._pause(new)
         for alert in new:
             self.state.outbox.append({"alert": asdict(alert), "to": [s.name for s in self.sinks]})
             self.state.recent.append(
@@ -379,31 +395,69 @@ class Watch:
                 "payee_role", severity, log, registrar, amount,
                 f"the payee {to_checksum_address(payee)} is {role}", key=payee,
             ))  # fmt: skip
-        standing = self.conn.escrow.registrar(to_checksum_address(registrar))
-        if (
-            standing.allowance
-            and standing.released >= self.settings.allowance_warn * standing.allowance
-        ):
-            left = max(standing.allowance - standing.released, 0)
-            alerts.append(self._event_alert(
-                "allowance", "warning", log, registrar, left,
-                f"{format_tokens(left, self.conn.decimals)} tokens of allowance left",
-                key=f"{registrar}:{standing.allowance}",
-            ))  # fmt: skip
+        return alerts
+
+    def _prefetch(self, events: list[tuple[str, dict[str, Any], dict[str, Any]]]) -> dict[int, int]:
+        """What the rules need, read once per poll in JSON-RPC batches: the blocks' times,
+        the registrars and the admin, and whether each new payee holds code. Returns the
+        blocks' times."""
+        from itgen_chain.indexer import rpc_batch
+
+        batch = rpc_batch(self.provider)
+        blocks = sorted({int(log["blockNumber"], 16) for _, _, log in events})
+        times: dict[int, int] = {}
+        for start in range(0, len(blocks), 100):
+            chunk = blocks[start : start + 100]
+            for number, block in zip(
+                chunk,
+                batch([("eth_getBlockByNumber", [hex(n), False]) for n in chunk]),
+                strict=True,
+            ):
+                times[number] = int(block["timestamp"], 16)
+        self._registrars = {a.lower() for a in self.conn.escrow.activeRegistrars()}
+        self._registrars |= {
+            args["registrar"]
+            for name, args, _ in events
+            if name in ("RegistrarSet", "RegistrarRemoved")
+        }
+        self._admin = self.conn.escrow.defaultAdmin().lower()
+        payees = sorted(
+            {args["payee"] for name, args, _ in events if name == "ScholarshipReleased"}
+            - set(self._contracts)
+        )
+        for start in range(0, len(payees), 100):
+            some: list[str] = payees[start : start + 100]
+            codes = batch([("eth_getCode", [to_checksum_address(p), "latest"]) for p in some])
+            for payee, code in zip(some, codes, strict=True):
+                self._contracts[payee] = code not in ("0x", "0x0", "")
+        return times
+
+    def _allowances(self, last_payout: dict[str, dict[str, Any]]) -> list[Alert]:
+        """A warning for each registrar that paid in this poll and has spent most of its
+        allowance (its standing read once)."""
+        alerts = []
+        for registrar, log in last_payout.items():
+            standing = self.conn.escrow.registrar(to_checksum_address(registrar))
+            if (
+                standing.allowance
+                and standing.released >= self.settings.allowance_warn * standing.allowance
+            ):
+                left = max(standing.allowance - standing.released, 0)
+                alerts.append(self._event_alert(
+                    "allowance", "warning", log, registrar, left,
+                    f"{format_tokens(left, self.conn.decimals)} tokens of allowance left",
+                    key=f"{registrar}:{standing.allowance}",
+                ))  # fmt: skip
         return alerts
 
     def _role_of(self, payee: str) -> str:
-        escrow = self.conn.escrow
-        address = to_checksum_address(payee)
-        if escrow.registrar(address).active or escrow.registrar(address).retired:
+        if payee in self._registrars:
             return "a registrar"
-        if address == escrow.defaultAdmin():
+        if payee == self._admin:
             return "the admin"
-        if self.settings.relayer and address.lower() == self.settings.relayer.lower():
+        if self.settings.relayer and payee == self.settings.relayer.lower():
             return "the relayer"
-        if payee not in self._contracts:
-            self._contracts[payee] = len(self.web3.eth.get_code(address)) > 0
-        return "a contract" if self._contracts[payee] else ""
+        return "a contract" if self._contracts.get(payee) else ""
 
     def _funding(self, head: int) -> list[Alert]:
         escrow = self.conn.escrow
@@ -413,10 +467,14 @@ class Watch:
             remaining += max(standing.allowance - standing.released, 0)
         balance = escrow.budget() - escrow.reservedTotal()
         if balance >= remaining:
+            self.state.underfunded_since = 0
             return []
+        if self.state.underfunded_since:
+            return []  # said when it began; said again only after it was resolved
+        self.state.underfunded_since = head
         block = self.web3.eth.get_block(head)
         return [Alert(
-            key=f"underfunded:{balance}:{remaining}", rule="underfunded", severity="warning",
+            key=f"underfunded:{head}", rule="underfunded", severity="warning",
             block=head, block_hash=block["hash"].hex() if hasattr(block["hash"], "hex") else str(block["hash"]),
             tx="", registrar="", amount=format_tokens(remaining - balance, self.conn.decimals),
             what=f"the escrow holds {format_tokens(balance, self.conn.decimals)} tokens free; its "

@@ -23,7 +23,9 @@ OUT = Path("bench")
 @click.command(cls=ItgenCommand)
 @network_option()
 @click.option("--out", type=click.Path(path_type=Path), default=OUT, show_default=True)
-@click.option("--only", type=click.Choice(["gas", "index", "roster", "all"]), default="all")
+@click.option(
+    "--only", type=click.Choice(["gas", "index", "roster", "watch", "all"]), default="all"
+)
 @click.option("--rows", type=click.IntRange(100), default=100_000, show_default=True)
 @click.option("--payouts", type=click.IntRange(100), default=20_000, show_default=True)
 def cli(out: Path, only: str, payouts: int, rows: int) -> None:
@@ -87,6 +89,15 @@ def cli(out: Path, only: str, payouts: int, rows: int) -> None:
         for line in rosterbench.section(result)[4:-2]:
             click.echo(line)
         click.echo(f"wrote {out / 'roster.json'}")
+    if only in ("watch", "all"):
+        from devtools import watchbench
+
+        click.echo("the watch: a thief inside its allowance, alert latency, an honest cohort")
+        result = watchbench.measure(project, chain, list(accounts.test_accounts))
+        (out / "watch.json").write_text(json.dumps(result, indent=2) + "\n")
+        for name, row in result.items():
+            click.echo(f"{name:24} {json.dumps(row)}")
+        click.echo(f"wrote {out / 'watch.json'}")
     from devtools import benchreport
 
     click.echo(f"wrote {benchreport.write(out)}")

@@ -46,12 +46,12 @@ def cli(network, program, escrow, guardian, dry_run, once, interval, from_block)
     """Follow the escrow, alert on a thief's or a rogue registrar's moves, pause if critical."""
     import time
 
-    from ape import accounts, chain
+    from ape import accounts
 
     from itgen_chain.config import settings
     from itgen_chain.program import connect
     from itgen_chain.signers import signing
-    from itgen_chain.watch import Watch, WatchSettings, sinks_from
+    from itgen_chain.watch import Watch, WatchSettings, chain_key, sinks_from
 
     conn = connect(escrow, program)
     options = WatchSettings(**settings().watch)
@@ -62,7 +62,7 @@ def cli(network, program, escrow, guardian, dry_run, once, interval, from_block)
             if guardian.startswith("TEST::")
             else accounts.load(guardian)
         )
-    path = settings().work_folder / "watch" / f"{chain.chain_id}-{conn.escrow.address}.json"
+    path = settings().work_folder / "watch" / f"{chain_key()}-{conn.escrow.address}.json"
     echo = console()["echo"]
     watch = Watch(conn, path, sinks_from(options), signer, dry_run, options, echo, from_block)
     echo(f"watching {conn.escrow.address} from block {watch.state.next_block} ({path})")

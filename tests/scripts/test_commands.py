@@ -868,3 +868,17 @@ def test_the_relayer_killed_after_accepting_a_claim_pays_it_once_when_restarted(
         second.send_signal(signal.SIGTERM)
         second.wait(timeout=30)
     assert balance(node, record["token"], wallet(501)) == 450 * 10**18
+
+
+@pytest.mark.timeout(300)
+def test_the_watch_command_reads_once_and_alerts_without_pausing_in_a_dry_run(node, tmp_path):
+    setup_program(node)
+    roster = write_roster(
+        tmp_path / "r.csv", [[f"w-{n}", wallet(4242), "1", "registration"] for n in range(2)]
+    )
+    node("attest", str(roster), "--account", "TEST::2", "--yes")
+    said = node("watch", "--once", "--dry-run", "--guardian", "TEST::0", "--from-block", "0")
+    assert "[info] admin: " in said.stdout and "registrar added or changed" in said.stdout
+    assert "[critical] payee_reuse:" in said.stdout and "(dry run: not paused)" in said.stdout
+    again = node("watch", "--once", "--dry-run", "--guardian", "TEST::0")
+    assert "[critical]" not in again.stdout  # the checkpoint: nothing repeated
