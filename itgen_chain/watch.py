@@ -502,25 +502,27 @@ class Watch:
         self.echo(f"paused the escrow in {receipt.txn_hash}")
 
     def _finality(self) -> list[Alert]:
-        """Marks alerts final once their block is; reports an alerted block reorganised away."""
+        """Checks every alert not yet final against the chain: a block now of another hash
+        was reorganised away (reported); a block at or below the finalized one is final."""
         try:
             final = self.web3.eth.get_block("finalized")["number"]
         except Exception:  # noqa: BLE001 - a node without the tag: 15 blocks deep
             final = self.web3.eth.block_number - 15
+        head = self.web3.eth.block_number
         kept, reorgs = [], []
         for entry in self.state.recent:
-            if entry["block"] > final:
-                kept.append(entry)
-                continue
-            now = self.web3.eth.get_block(entry["block"])["hash"]
-            now = now.hex() if hasattr(now, "hex") else str(now)
-            if now.removeprefix("0x") != str(entry["hash"]).removeprefix("0x"):
+            now = self.web3.eth.get_block(entry["block"])["hash"] if entry["block"] <= head else b""
+            now = bytes(now).hex()
+            if now != str(entry["hash"]).removeprefix("0x"):
                 reorgs.append(Alert(
                     key=f"reorg:{entry['key']}", rule="reorg", severity="warning", block=entry["block"],
                     block_hash=now, tx="", registrar="", amount="",
                     what=f"block {entry['block']} of alert {entry['key']} was reorganised away",
                     todo=WHAT_TO_DO["reorg"],
                 ))  # fmt: skip
+            elif entry["block"] > final:
+                kept.append(entry)
+                continue
             for item in self.state.outbox:
                 if item["alert"]["key"] == entry["key"]:
                     item["alert"]["final"] = True

@@ -155,3 +155,50 @@ def test_a_receiver_that_was_down_gets_every_alert_once_it_is_back(program, tmp_
         assert len(received) == len(raised)  # once each
     finally:
         server.shutdown()
+
+
+def test_a_reorganised_alerted_block_is_reported(program, tmp_path, chain):
+    escrow, _, registrar, admin = program
+    watch = watch_for(tmp_path, admin)
+    watch.guardian = None  # alert only: the pause would sit in the blocks reorganised
+    attest(tmp_path, registrar, [[f"o-{n}", wallet(31), "1", "registration"] for n in range(2)])
+    [reuse] = [a for a in watch.poll() if a.rule == "payee_reuse"]
+    depth = chain.provider.web3.eth.block_number - reuse.block + 1
+    chain.provider.web3.provider.make_request("anvil_reorg", [depth, []])
+    [reorg] = watch.poll()
+    assert reorg.rule == "reorg" and reorg.block == reuse.block and reuse.key in reorg.what
+
+
+def test_telegram_and_script_sinks_take_the_alert(program, tmp_path):
+    from itgen_chain.watch import Alert, ScriptSink, TelegramSink
+
+    sent = []
+
+    class Bot(BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802
+            sent.append(
+                (self.path, json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+            )
+            body = b'{"ok": true}'
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Bot)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    alert = Alert("k", "payee_reuse", "critical", 1, "0x", "0xtx", "0xreg", "450.00", "what", "do")
+    try:
+        TelegramSink(f"http://127.0.0.1:{server.server_address[1]}", "T0KEN", "-100").deliver(alert)
+    finally:
+        server.shutdown()
+    assert sent[0][0] == "/botT0KEN/sendMessage" and sent[0][1]["chat_id"] == "-100"
+    assert "[critical] payee_reuse" in sent[0][1]["text"]
+    script = tmp_path / "alert.sh"
+    script.write_text(f"#!/bin/sh\ncat > {tmp_path / 'got.json'}\n")
+    script.chmod(0o755)
+    ScriptSink(str(script)).deliver(alert)
+    assert json.loads((tmp_path / "got.json").read_text())["rule"] == "payee_reuse"
