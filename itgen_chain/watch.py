@@ -14,6 +14,8 @@ Rules (thresholds in the ``itgen:`` config, section ``watch``):
 - ``payee_reuse`` (critical): one payee receiving for more than one student;
 - ``payee_role`` (critical): a payee that is a registrar, the admin or the relayer; a payee
   that is a contract is a warning;
+- ``probing`` (warning): a burst of reverted transactions to the escrow from one sender
+  (someone trying which attestations pass), read from the recent blocks' receipts;
 - ``allowance`` (warning): a registrar's allowance nearly spent;
 - ``underfunded`` (warning): the escrow holds less than its registrars may still release;
 - ``admin`` (info): every role change, pause and unpause, program end moved, rescue, close.
@@ -60,6 +62,8 @@ WHAT_TO_DO = {
     "payee_role": "A registrar, the admin or the relayer is being paid as a student: keep the "
     "escrow paused and investigate the registrar.",
     "payee_contract": "A contract is being paid as a student: check the row with the registrar.",
+    "probing": "Someone sends transactions the escrow refuses, again and again: if it is a "
+    "registrar, ask it; if not, someone may be testing a stolen key.",
     "allowance": "Ask whether the registrar needs more; if not, this is its last batch.",
     "underfunded": "The donor should fund the escrow before registrars run out of funds.",
     "admin": "Check that this change was meant (a Safe transaction you know of).",
@@ -74,6 +78,8 @@ class WatchSettings(BaseModel):
     max_payouts: int = 500
     max_amount: str = "250000"  # tokens, as people write them
     allowance_warn: float = 0.9
+    max_reverts: int = 5  # reverted transactions to the escrow per sender per window
+    receipts_blocks: int = 500  # how far back a read looks at receipts (probing)
     relayer: str = ""
     webhook_url: str = ""
     webhook_secret_env: str = "ITGEN_WATCH_WEBHOOK_SECRET"
@@ -236,6 +242,7 @@ class State:
     outbox: list[dict[str, Any]] = field(default_factory=list)
     recent: list[dict[str, Any]] = field(default_factory=list)
     window: dict[str, list[list[int]]] = field(default_factory=dict)
+    reverts: dict[str, list[int]] = field(default_factory=dict)
     payees: dict[str, str] = field(default_factory=dict)
     paused_in: str = ""
     # The block where the escrow last became underfunded; 0 while it is not.
@@ -306,6 +313,9 @@ class Watch:
                 if name == "ScholarshipReleased":
                     last_payout[args["registrar"]] = log
             new += self._allowances(last_payout)
+            new += self._probing(
+                max(self.state.next_block, head - self.settings.receipts_blocks + 1), head
+            )
             new += self._funding(head)
             self.state.next_block = head + 1
         unique: dict[str, Alert] = {}
@@ -431,6 +441,45 @@ class Watch:
             for payee, code in zip(some, codes, strict=True):
                 self._contracts[payee] = code not in ("0x", "0x0", "")
         return times
+
+    def _probing(self, first: int, head: int) -> list[Alert]:
+        """Reverted transactions to the escrow in blocks first..head, per sender in the
+        window: a burst is someone probing (one JSON-RPC batch of receipts per 100 blocks)."""
+        from itgen_chain.indexer import rpc_batch
+
+        batch = rpc_batch(self.provider)
+        alerts = []
+        numbers = list(range(first, head + 1))
+        for start in range(0, len(numbers), 100):
+            chunk = numbers[start : start + 100]
+            blocks = batch([("eth_getBlockByNumber", [hex(n), False]) for n in chunk])
+            receipts = batch([("eth_getBlockReceipts", [hex(n)]) for n in chunk])
+            for block, found in zip(blocks, receipts, strict=True):
+                time = int(block["timestamp"], 16)
+                for receipt in found or []:
+                    if (receipt.get("to") or "").lower() != self.escrow or receipt[
+                        "status"
+                    ] != "0x0":
+                        continue
+                    sender = receipt["from"].lower()
+                    times = [
+                        t
+                        for t in self.state.reverts.get(sender, [])
+                        if time - t < self.settings.window_seconds
+                    ]
+                    times.append(time)
+                    self.state.reverts[sender] = times
+                    if len(times) >= self.settings.max_reverts:
+                        alerts.append(Alert(
+                            key=f"probing:{sender}:{time // self.settings.window_seconds}",
+                            rule="probing", severity="warning", block=int(block["number"], 16),
+                            block_hash=block["hash"], tx=receipt["transactionHash"],
+                            registrar=to_checksum_address(sender), amount="",
+                            what=f"{len(times)} reverted transactions to the escrow from "
+                            f"{to_checksum_address(sender)} in {self.settings.window_seconds} s",
+                            todo=WHAT_TO_DO["probing"],
+                        ))  # fmt: skip
+        return alerts
 
     def _allowances(self, last_payout: dict[str, dict[str, Any]]) -> list[Alert]:
         """A warning for each registrar that paid in this poll and has spent most of its

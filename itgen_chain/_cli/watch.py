@@ -39,21 +39,36 @@ from itgen_chain._cli.click_ext import (
     help="Seconds between reads of the chain.",
 )  # fmt: skip
 @click.option(
+    "--all-programs", is_flag=True,
+    help="Watch every program recorded for --network (ape itgen programs), each with its own "
+    "checkpoint, instead of --program.",
+)  # fmt: skip
+@click.option(
     "--from-block", type=click.IntRange(0), default=None,
     help="Where a new checkpoint starts (default: the next block).",
 )  # fmt: skip
-def cli(network, program, escrow, guardian, dry_run, once, interval, from_block) -> None:
+def cli(
+    network, program, escrow, guardian, dry_run, once, interval, all_programs, from_block
+) -> None:
     """Follow the escrow, alert on a thief's or a rogue registrar's moves, pause if critical."""
     import time
 
-    from ape import accounts
+    from ape import accounts, chain
 
+    from itgen_chain import records
     from itgen_chain.config import settings
     from itgen_chain.program import connect
     from itgen_chain.signers import signing
     from itgen_chain.watch import Watch, WatchSettings, chain_key, sinks_from
 
-    conn = connect(escrow, program)
+    if all_programs:
+        net = chain.provider.network
+        names = [r.program for r in records.programs(net.ecosystem.name, net.name)]
+        if not names:
+            raise click.UsageError("no program is recorded for this network")
+        conns = [connect(program=name) for name in names]
+    else:
+        conns = [connect(escrow, program)]
     options = WatchSettings(**settings().watch)
     signer = None
     if guardian:
@@ -62,13 +77,17 @@ def cli(network, program, escrow, guardian, dry_run, once, interval, from_block)
             if guardian.startswith("TEST::")
             else accounts.load(guardian)
         )
-    path = settings().work_folder / "watch" / f"{chain_key()}-{conn.escrow.address}.json"
     echo = console()["echo"]
-    watch = Watch(conn, path, sinks_from(options), signer, dry_run, options, echo, from_block)
-    echo(f"watching {conn.escrow.address} from block {watch.state.next_block} ({path})")
+    watches = []
+    for conn in conns:
+        path = settings().work_folder / "watch" / f"{chain_key()}-{conn.escrow.address}.json"
+        watch = Watch(conn, path, sinks_from(options), signer, dry_run, options, echo, from_block)
+        echo(f"watching {conn.escrow.address} from block {watch.state.next_block} ({path})")
+        watches.append(watch)
     with signing(signer, False) if signer else _nothing():
         while True:
-            watch.poll()
+            for watch in watches:
+                watch.poll()
             if once:
                 return
             time.sleep(interval)

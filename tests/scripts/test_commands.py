@@ -632,6 +632,11 @@ def test_two_programs_live_side_by_side_on_one_network(node, tmp_path):
     spring_books = json.loads((out / "spring-2027" / "audit.json").read_text())
     assert spring_books["escrow"] == record["escrow"]
     assert spring_books["totals"]["released"]["tokens"] == "100"
+    # One watch over both programs, each with its own checkpoint.
+    watched = node("watch", "--all-programs", "--once", "--dry-run", "--from-block", "0",
+                   plugin=True)  # fmt: skip
+    assert f"watching {main['escrow']}" in watched.stdout
+    assert f"watching {record['escrow']}" in watched.stdout
 
 
 GUARDIAN = "0x9965507D1a55bcC2695C58ba16FB37d819B0A4dc"  # TEST::5

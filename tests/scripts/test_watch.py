@@ -202,3 +202,21 @@ def test_telegram_and_script_sinks_take_the_alert(program, tmp_path):
     script.chmod(0o755)
     ScriptSink(str(script)).deliver(alert)
     assert json.loads((tmp_path / "got.json").read_text())["rule"] == "payee_reuse"
+
+
+def test_a_burst_of_reverted_attestations_is_reported_as_probing(program, tmp_path, chain):
+    """Someone holding a key tries attestations the escrow refuses, again and again."""
+    from eth_utils import keccak
+
+    escrow, _, registrar, admin = program
+    watch = watch_for(tmp_path, admin, max_reverts=3)
+    web3 = chain.provider.web3
+    contract = web3.eth.contract(escrow.address, abi=watch.conn.payouts.abi)
+    for n in range(3):  # course 9 does not exist: each is refused, mined with a set gas
+        item = (keccak(text=f"probe-{n}"), wallet(50 + n), 9, 0)
+        tx = contract.functions.attestBatch([item]).transact(
+            {"from": registrar.address, "gas": 200_000}
+        )
+        assert web3.eth.wait_for_transaction_receipt(tx)["status"] == 0
+    [probe] = [a for a in watch.poll() if a.rule == "probing"]
+    assert probe.registrar == registrar.address and "3 reverted" in probe.what
