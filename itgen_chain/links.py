@@ -102,6 +102,7 @@ def plan(conn: Any, parsed: ParsedRoster, path: Path, seed: bytes, registrar: st
     ids = [r.attestation.student_id for r in parsed.rows]
     taken = escrow.paidMilestones(ids) if ids else []
     issues = cancellations(conn, ids)
+    reservations = _reservations(conn, parsed, taken)
     result = LinkPlan()
     for row, bits in zip(parsed.rows, taken, strict=True):
         att = row.attestation
@@ -138,18 +139,18 @@ def plan(conn: Any, parsed: ParsedRoster, path: Path, seed: bytes, registrar: st
         key = claim_private_key(seed, att.student_id, att.milestone, issue)
         state = "reserve"
         if bits >> int(att.milestone) & 1:
-            reserved = escrow.reservation(att.student_id, int(att.milestone))
-            if int(reserved.claimKey, 16) == 0:
+            claim_key, _, by, _ = reservations[row.row]
+            if int(claim_key, 16) == 0:
                 state = "paid"
-            elif reserved.claimKey.lower() == claim_key_address(key).lower():
+            elif claim_key.lower() == claim_key_address(key).lower():
                 state = "reserved"
             else:
                 errors.append(
                     RowError(
                         row.row,
                         "student_ref",
-                        f"RESERVED FOR ANOTHER CLAIM KEY {reserved.claimKey} by registrar "
-                        f"{reserved.registrar}: a claim-jump, or another registrar's link",
+                        f"RESERVED FOR ANOTHER CLAIM KEY {claim_key} by registrar {by}: a "
+                        "claim-jump, or another registrar's link",
                     )
                 )
                 continue
@@ -179,6 +180,23 @@ def plan(conn: Any, parsed: ParsedRoster, path: Path, seed: bytes, registrar: st
     return result
 
 
+def _reservations(conn: Any, parsed: ParsedRoster, taken: Sequence[int]) -> dict[int, Any]:
+    """The reservation of each taken row (a rerun's rows), read in JSON-RPC batches."""
+    from itgen_chain.payouts import batched_calls
+
+    functions = conn.payouts.w3_escrow.functions
+    rows = [
+        row
+        for row, bits in zip(parsed.rows, taken, strict=True)
+        if bits >> int(row.attestation.milestone) & 1
+    ]
+    calls = [
+        functions.reservation(r.attestation.student_id, int(r.attestation.milestone)) for r in rows
+    ]
+    results = batched_calls(conn.payouts.web3, calls) if calls else []
+    return {row.row: tuple(result) for row, result in zip(rows, results, strict=True)}
+
+
 def link_for(conn: Any, row: LinkRow, base: str, relayer: str) -> Link:
     from ape import chain
 
@@ -195,6 +213,7 @@ def write_sheet(conn: Any, rows: Sequence[LinkRow], out: Path, base: str, relaye
     out.mkdir(parents=True, exist_ok=True)
     (out / "qr").mkdir(exist_ok=True)
     listed = [row for row in rows if row.state != "paid"]
+    codes: dict[int, str] = {}  # each link's QR code, made once: the file and the sheet share it
     with (out / "links.csv").open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         writer.writerow(["row", "course", "milestone", "amount", "link"])
@@ -204,13 +223,13 @@ def write_sheet(conn: Any, rows: Sequence[LinkRow], out: Path, base: str, relaye
                 [row.row, row.course_id, row.milestone.name.lower(),
                  format_tokens(row.amount, conn.decimals), url]
             )  # fmt: skip
-            segno.make(url, error="m").save(str(out / "qr" / f"row-{row.row}.svg"), scale=4)
+            codes[row.row] = segno.make(url, error="m").svg_inline(scale=3)
+            (out / "qr" / f"row-{row.row}.svg").write_text(codes[row.row], encoding="utf-8")
     pages = []
     for start in range(0, len(listed), RESERVE_BATCH):
         cards = []
         for row in listed[start : start + RESERVE_BATCH]:
-            url = link_for(conn, row, base, relayer).url()
-            svg = segno.make(url, error="m").svg_inline(scale=3)
+            svg = codes[row.row]
             cards.append(
                 f"<div class=card><div>{svg}</div><p><b>roster row {row.row}</b><br>"
                 f"course {row.course_id}, {row.milestone.name.lower()}: "
