@@ -284,6 +284,7 @@ class Watch:
             self.state = State(next_block=first)
         self._contracts: dict[str, bool] = {}
         self._registrars: set[str] = set()
+        self._batches_refused = False
         self._admin = ""
 
     # -------------------------------------------------------------- polling
@@ -411,9 +412,7 @@ class Watch:
         """What the rules need, read once per poll in JSON-RPC batches: the blocks' times,
         the registrars and the admin, and whether each new payee holds code. Returns the
         blocks' times."""
-        from itgen_chain.indexer import rpc_batch
-
-        batch = rpc_batch(self.provider)
+        batch = self._batch
         blocks = sorted({int(log["blockNumber"], 16) for _, _, log in events})
         times: dict[int, int] = {}
         for start in range(0, len(blocks), 100):
@@ -445,9 +444,7 @@ class Watch:
     def _probing(self, first: int, head: int) -> list[Alert]:
         """Reverted transactions to the escrow in blocks first..head, per sender in the
         window: a burst is someone probing (one JSON-RPC batch of receipts per 100 blocks)."""
-        from itgen_chain.indexer import rpc_batch
-
-        batch = rpc_batch(self.provider)
+        batch = self._batch
         alerts = []
         numbers = list(range(first, head + 1))
         for start in range(0, len(numbers), 100):
@@ -480,6 +477,21 @@ class Watch:
                             todo=WHAT_TO_DO["probing"],
                         ))  # fmt: skip
         return alerts
+
+    def _batch(self, calls: list[tuple[str, list]]) -> list[Any]:
+        """Calls in one JSON-RPC batch; a provider that refuses or limits batches gets them
+        one by one, through the retries (as the indexer does)."""
+        from itgen_chain.indexer import rpc_batch
+
+        if not self._batches_refused:
+            try:
+                return rpc_batch(self.provider)(calls)
+            except Exception as error:  # noqa: BLE001 - one by one from now on
+                self._batches_refused = True
+                self.echo(
+                    f"the provider refused a batch ({str(error).splitlines()[0]}): one by one"
+                )
+        return [self.request(method, params) for method, params in calls]
 
     def _allowances(self, last_payout: dict[str, dict[str, Any]]) -> list[Alert]:
         """A warning for each registrar that paid in this poll and has spent most of its

@@ -795,6 +795,7 @@ def test_index_and_audit_finish_in_one_run_through_a_provider_that_limits_and_dr
     with ProviderProxy(upstream, max_range=5_000, **limits) as proxy:
         indexed = node("index", "--db", str(through), "--max-range", "7", host=proxy.url)
         audited = node("audit", "--db", str(through), "--out", str(tmp_path / "a"), host=proxy.url)
+        watched = node("watch", "--once", "--dry-run", "--from-block", "0", host=proxy.url)
     said = indexed.stdout + indexed.stderr + audited.stdout + audited.stderr
     assert "Traceback" not in said, said
     assert proxy.stats["rate_limited"] > 0 and proxy.stats["dropped"] > 0, proxy.stats
@@ -803,6 +804,16 @@ def test_index_and_audit_finish_in_one_run_through_a_provider_that_limits_and_dr
         sqlite3.connect(direct).execute(rows).fetchall()
     )
     assert json.loads((tmp_path / "a" / "audit.json").read_text())["reconciled"] is True
+    # The watch through the same provider raises what it raises reading the node directly.
+    assert "Traceback" not in watched.stdout + watched.stderr
+    for checkpoint in (ROOT / "var" / "watch").glob("*.json"):
+        checkpoint.unlink()
+    direct_watch = node("watch", "--once", "--dry-run", "--from-block", "0")
+
+    def alerts(result):
+        return sorted(line for line in result.stdout.splitlines() if line.startswith("["))
+
+    assert alerts(watched) == alerts(direct_watch) and alerts(watched)
 
 
 def wallet(n: int) -> str:
