@@ -17,7 +17,7 @@ from itgen_chain.exceptions import ClaimJumped, ItgenError, RosterError, RowErro
 from itgen_chain.journal import Journal
 from itgen_chain.payouts import Payouts, Plan, guard_node
 from itgen_chain.program import connect
-from itgen_chain.roster import LATEST_RULE, ParsedRoster, parse_roster
+from itgen_chain.roster import LATEST_RULE, ParsedRoster, is_link_roster, parse_roster
 from itgen_chain.signers import signing
 
 
@@ -186,7 +186,7 @@ def attest(
 ) -> Plan:
     """Validates ROSTER against the chain and pays it in batches as the registrar `account`.
     A roster with no payee column is reserved for claim links instead (links.py)."""
-    if _is_link_roster(path, delimiter):
+    if is_link_roster(path, delimiter):
         _reserve_links(
             path, account, claim_page, links_out, dry_run, yes, echo, confirm,
             pattern, delimiter, program, escrow, salt_file,
@@ -199,19 +199,6 @@ def attest(
 
     options = RunOptions(batch_size, dry_run, yes, program, escrow, salt_file, verbose)
     return _run("attest", path, account, make_plan, False, options, Talk(echo, confirm, progress))
-
-
-def _is_link_roster(path: Path, delimiter: str | None) -> bool:
-    """Whether the roster's header lacks only the payee column."""
-    from itgen_chain.roster import COLUMNS, _delimiter, _text, header_columns
-
-    text = _text(path)
-    header = text.splitlines()[0] if text else ""
-    import csv
-
-    names = next(csv.reader([header], delimiter=delimiter or _delimiter(path, header)), [])
-    columns, _ = header_columns(path, names, COLUMNS)
-    return [c for c in COLUMNS if c not in columns] == ["payee"]
 
 
 def _reserve_links(

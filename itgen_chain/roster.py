@@ -355,6 +355,21 @@ def _delimiter(path: Path, header: str) -> str:
     )
 
 
+def _split_by(path: Path, text: str, delimiter: str | None) -> str:
+    return delimiter or _delimiter(path, text.splitlines()[0] if text else "")
+
+
+def is_link_roster(path: Path, delimiter: str | None = None) -> bool:
+    """Whether the roster names every column but the payee: its students get claim links
+    (links.py). A file that cannot be read as a roster is raised as parse_roster does."""
+    text = _text(path)
+    header = next(
+        csv.reader(io.StringIO(text, newline=""), delimiter=_split_by(path, text, delimiter)), []
+    )
+    columns, _ = header_columns(path, header, COLUMNS)
+    return [column for column in COLUMNS if column not in columns] == ["payee"]
+
+
 def parse_roster(
     path: Path,
     salt: bytes,
@@ -367,11 +382,8 @@ def parse_roster(
     add theirs and every bad row is reported at once. A file that cannot be read as a
     roster (not text, no header, a column named twice) is raised at once."""
     text = _text(path)
-    header = text.splitlines()[0] if text else ""
-    delimiter = delimiter or _delimiter(path, header)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    names = next(reader, [])
-    columns, ignored = header_columns(path, names, COLUMNS)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_split_by(path, text, delimiter))
+    columns, ignored = header_columns(path, next(reader, []), COLUMNS)
     missing = [column for column in COLUMNS if column not in columns]
     links = missing == ["payee"]
     if missing and not links:

@@ -52,6 +52,7 @@ def cli(
 ) -> None:
     """Follow the escrow, alert on a thief's or a rogue registrar's moves, pause if critical."""
     import time
+    from contextlib import nullcontext
 
     from ape import accounts, chain
 
@@ -84,18 +85,10 @@ def cli(
         watch = Watch(conn, path, sinks_from(options), signer, dry_run, options, echo, from_block)
         echo(f"watching {conn.escrow.address} from block {watch.state.next_block} ({path})")
         watches.append(watch)
-    with signing(signer, False) if signer else _nothing():
+    with signing(signer, False) if signer else nullcontext():
         while True:
             for watch in watches:
                 watch.poll()
             if once:
                 return
             time.sleep(interval)
-
-
-class _nothing:
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, *_: object) -> None:
-        return None
