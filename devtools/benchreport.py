@@ -51,8 +51,9 @@ def watch_section(report: dict | None) -> str:
         "A thief with a stolen registrar key, inside its allowance of 200,000, batches of 10 a "
         "block; the watch reads every block. The floor is one block (0.45 s on BNB Chain).",
         "",
-        "| scenario | stopped by | students paid to the thief | tokens lost | blocks | seconds on BSC |",
-        "|---|---|---:|---:|---:|---:|",
+        "| scenario | first alert (students paid) | stopped by | students paid to the thief "
+        "| tokens lost | blocks | seconds on BSC |",
+        "|---|---|---|---:|---:|---:|---:|",
     ]
     for name in (
         "thief_to_own_wallet",
@@ -61,18 +62,25 @@ def watch_section(report: dict | None) -> str:
     ):
         row = report[name]
         label = name.replace("_", " ") + (f" {row['settings']}" if row["settings"] else "")
+        alert = row.get("first_alert")
+        said = f"{alert['rule']} ({alert['students_paid']})" if alert else "none"
         lines.append(
-            f"| {label} | {row['stopped_by']} | {row['students_paid_to_the_thief']} | "
+            f"| {label} | {said} | {row['stopped_by']} | {row['students_paid_to_the_thief']} | "
             f"{row['tokens_lost']:,} | {row['blocks_from_first_payout_to_stop']} | "
             f"{row['seconds_on_bnb_chain']} |"
         )
-    latency, honest = report["alert_latency"], report["honest_cohort"]
+    latency, honest = report["alert_latency"], report["honest_seed_program"]
     lines += [
         "",
         f"Alert latency, block to webhook ({latency['alerts']} alerts, polling every "
         f"{latency['poll_interval_seconds']} s): median {latency['median_seconds']} s, 95th "
-        f"percentile {latency['p95_seconds']} s. An honest cohort of {honest['students']:,} "
-        f"students (fresh wallets, a batch of 100 every half hour): {honest['alerts']} alert(s).",
+        f"percentile {latency['p95_seconds']} s.",
+        "",
+        f"The seed program of `make demo` without its incident ({honest['registrations']:,} "
+        f"registrations, {honest['completions']:,} completions, five registrars whose "
+        f"allowances together are the fund, spent to within 1%): {honest['alerts']} alert(s)"
+        + (f" ({', '.join(honest['rules'])})" if honest["rules"] else "")
+        + ".",
         "",
     ]
     return "\n".join(lines)

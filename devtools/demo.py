@@ -113,9 +113,10 @@ def _cast() -> Cast:
     return cast
 
 
-def run(out: Path, echo: Any = click.echo) -> dict[str, Any]:
-    """The whole program, step by step; returns the audit, its files, the seconds it took
-    and what went back to the donor."""
+def run(out: Path, echo: Any = click.echo, incident: bool = True) -> dict[str, Any]:
+    """The whole program, step by step; returns the audit, its files, the seconds it took,
+    what went back to the donor and the watch's alerts. Without `incident`, the honest
+    program alone: no stolen key, no drill (the watch's benchmark)."""
     started = time.monotonic()
     cast = _cast()
     program, safe_address, end = _deploy_and_fund(cast, echo)
@@ -124,10 +125,18 @@ def run(out: Path, echo: Any = click.echo) -> dict[str, Any]:
     watch = _watch(program, cast, out)
     _registrations(program, cast, cohort, out, echo)
     never = _claims(program, cast, cohort, out, echo)
-    _said(watch.poll(), "registrations and claims", echo)
-    _incident(program, cast, safe_address, end, out, echo, watch)
-    _completions(cast, [s for s in cohort if s["ref"] not in never], out, echo)
-    _said(watch.poll(), "the drill and the completions", echo)
+    alerts = _said(watch.poll(), "registrations and claims", echo)
+    if incident:
+        alerts += _incident(program, cast, safe_address, end, out, echo, watch)
+    _completions(cast, [s for s in cohort if s["ref"] not in never], out, echo, incident)
+    alerts += _said(
+        watch.poll(), "the drill and the completions" if incident else "the completions", echo
+    )
+    if incident:
+        echo(
+            "   (the drill's changes are info; underfunded: the fund holds the 4,500 the thief took"
+        )
+        echo("   less than the registrars may still release)")
     returned = _close(program, cast, end, echo)
     report, paths = _index_and_audit(program, out, echo)
     elapsed = time.monotonic() - started
@@ -135,7 +144,10 @@ def run(out: Path, echo: Any = click.echo) -> dict[str, Any]:
     echo(f"audit.json reconciled: {report['reconciled']}")
     echo(f"audit report: {paths['html'].resolve()}")
     echo(f"demo ran in {elapsed:.1f} s")
-    return {"report": report, "paths": paths, "seconds": elapsed, "returned": returned}
+    return {
+        "report": report, "paths": paths, "seconds": elapsed, "returned": returned,
+        "alerts": alerts,
+    }  # fmt: skip
 
 
 def _deploy_and_fund(cast: Cast, echo: Any) -> tuple[Any, str, int]:
@@ -263,17 +275,18 @@ def _watch(program: Any, cast: Cast, out: Path) -> Any:
     return Watch(program, state, [], cast.guardian)
 
 
-def _said(alerts: list, when: str, echo: Any) -> None:
+def _said(alerts: list, when: str, echo: Any) -> list:
     counts = {s: sum(a.severity == s for a in alerts) for s in ("critical", "warning", "info")}
     echo(
         f"   watch, over {when}: {counts['critical']} critical, {counts['warning']} warning(s), "
         f"{counts['info']} info ({', '.join(sorted({a.rule for a in alerts})) or 'none'})"
     )
+    return alerts
 
 
 def _incident(
     program: Any, cast: Cast, safe_address: str, end: int, out: Path, echo: Any, watch: Any
-) -> None:
+) -> list:
     """Registrar 5's key is stolen: the thief stays inside the key's allowance, paying its
     own wallet for invented students in batches of 10, one batch a block; the watch sees one
     wallet paid for many students and pauses with the guardian key by itself; then one Safe
@@ -292,7 +305,7 @@ def _incident(
     w3 = chain.provider.web3
     w3_escrow = w3.eth.contract(escrow.address, abi=abi)
     thief = cast.thief_wallet.address
-    first_time = None
+    first_time, seen = None, []
     for batch in range(20):
         fakes = [
             Attestation(keccak(f"fake-{batch}-{n}".encode()), thief, 1, Milestone.REGISTRATION)
@@ -306,7 +319,7 @@ def _incident(
         block = w3.eth.get_block(w3.eth.wait_for_transaction_receipt(tx)["blockNumber"])
         first_time = first_time or block["timestamp"]
         chain.pending_timestamp = block["timestamp"] + 1  # the next block, 0.45 s on BSC
-        watch.poll()
+        seen += watch.poll()
         if escrow.paused():
             paused_at = w3.eth.get_block("latest")["timestamp"]
             break
@@ -316,9 +329,14 @@ def _incident(
         f"guardian key by itself, {paused_at - first_time} s (chain time) after the thief's "
         f"first payout; the thief got {format_tokens(lost, 18)} USDT, its next batch reverts"
     )
+    _said(seen, "the incident", echo)
+    # The new key gets what registrar 5's students' completions need: what the stolen key had
+    # left and what the thief took from it. The fund is that much short: the watch says so.
+    standing = escrow.registrar(stolen.address)
+    left = standing.allowance - standing.released + lost
     drill = [
         program.remove_registrar(stolen.address),
-        program.set_registrar(cast.replacement.address, 30_000 * UNIT, end),
+        program.set_registrar(cast.replacement.address, left, end),
         program.unpause(),
     ]
     carried = out / "drill.safe-tx.json"
@@ -327,7 +345,8 @@ def _incident(
     carry_out(program, drill, sending, QUIET)
     echo(
         f"   owner 1 wrote one Safe transaction file, {carried.name}: remove the stolen key, "
-        "add a new key for registrar 5 (30,000 USDT), unpause (1 of 2 signatures)"
+        "add a new key for registrar 5 with what its students' completions need "
+        f"({format_tokens(left, 18)} USDT), unpause (1 of 2 signatures)"
     )
     document = safe_file.read(carried)
     document.signatures[cast.owners[2].address] = safes.sign(cast.owners[2], document.safe_tx)
@@ -337,9 +356,10 @@ def _incident(
         f"   owner 3 saw the calls decoded, signed {document.safe_tx.hash_hex[:12]}… and "
         "executed it; releases resume"
     )
+    return seen
 
 
-def _completions(cast: Cast, cohort: list, out: Path, echo: Any) -> None:
+def _completions(cast: Cast, cohort: list, out: Path, echo: Any, incident: bool) -> None:
     from ape import chain
 
     chain.pending_timestamp += 120 * DAY
@@ -350,7 +370,7 @@ def _completions(cast: Cast, cohort: list, out: Path, echo: Any) -> None:
         path = write_roster(
             out / "rosters" / f"registrar-{index + 1}-completions.csv", mine, "completion"
         )
-        signer = cast.replacement if index == 4 else registrar
+        signer = cast.replacement if incident and index == 4 else registrar
         jobs.attest(path, signer, batch_size=100, dry_run=False, yes=True, echo=QUIET)
         chain.pending_timestamp += DAY
 

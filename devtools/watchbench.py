@@ -6,7 +6,8 @@
   watch reading every block; the floor is one block;
 - an alert's latency from its block to a webhook receiver (median, 95th percentile), the
   watch polling every 0.25 s;
-- the alerts raised on an honest cohort (keccak ids, fresh wallets) within its allowance.
+- the alerts raised on the honest seed program of `make demo` (2,000 registrations, 1,877
+  completions, allowances spent to within 1%), without its incident.
 """
 
 from __future__ import annotations
@@ -69,6 +70,7 @@ def thief(
         )
         thief_wallet = to_checksum_address(os.urandom(20))
         paid, first, blocks = 0, None, 0
+        warned: tuple[int, str] | None = None
         while blocks < 400:
             payees = [
                 thief_wallet if own_wallet else to_checksum_address(os.urandom(20))
@@ -80,7 +82,9 @@ def thief(
                 break
             paid += 10
             first = first if first is not None else block
-            watch.poll()
+            alerts = [a for a in watch.poll() if a.severity != "info"]
+            if alerts and warned is None:
+                warned = (paid, alerts[0].rule)
             blocks += 1
             if conn.escrow.paused():
                 break
@@ -93,6 +97,7 @@ def thief(
         "tokens_lost": paid * 450,
         "blocks_from_first_payout_to_stop": paused - first,
         "seconds_on_bnb_chain": round((paused - first) * 0.45, 2),
+        "first_alert": {"students_paid": warned[0], "rule": warned[1]} if warned else None,
     }
 
 
@@ -151,23 +156,21 @@ def latency(project: Any, chain: Any, accounts: list[Any], alerts: int = 40) -> 
     }
 
 
-def honest(project: Any, chain: Any, accounts: list[Any], students: int = 2_000) -> dict[str, Any]:
-    from itgen_chain.watch import Watch
+def honest_seed() -> dict[str, Any]:
+    """The demo's seed program without its incident: 2,000 registrations (200 of them
+    reserved behind claim links, 192 claimed), 1,877 completions, five registrars whose
+    allowances together are the fund and are spent to within 1%; the watch beside it."""
+    from devtools import demo
 
-    conn = _program(project, chain, accounts, students * 600)  # 75% used by the end
-    w3_escrow = chain.provider.web3.eth.contract(conn.escrow.address, abi=conn.payouts.abi)
     with tempfile.TemporaryDirectory() as folder:
-        watch = Watch(conn, Path(folder) / "w.json", [], accounts[0])
-        raised = []
-        for _ in range(students // 100):
-            _batch(
-                w3_escrow,
-                accounts[2].address,
-                [to_checksum_address(os.urandom(20)) for _ in range(100)],
-            )
-            chain.pending_timestamp += 1_800  # a batch every half hour
-            raised += watch.poll()
-    return {"students": students, "alerts": len(raised), "rules": sorted({a.rule for a in raised})}
+        result = demo.run(Path(folder), echo=lambda *_: None, incident=False)
+    raised = result["alerts"]
+    return {
+        "registrations": demo.STUDENTS,
+        "completions": demo.COMPLETIONS,
+        "alerts": len(raised),
+        "rules": sorted({a.rule for a in raised}),
+    }
 
 
 def measure(project: Any, chain: Any, accounts: list[Any]) -> dict[str, Any]:
@@ -178,5 +181,5 @@ def measure(project: Any, chain: Any, accounts: list[Any]) -> dict[str, Any]:
             project, chain, accounts, False, max_payouts=100, max_amount="45000"
         ),
         "alert_latency": latency(project, chain, accounts),
-        "honest_cohort": honest(project, chain, accounts),
+        "honest_seed_program": honest_seed(),
     }

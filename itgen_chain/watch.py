@@ -16,7 +16,9 @@ Rules (thresholds in the ``itgen:`` config, section ``watch``):
   that is a contract is a warning;
 - ``probing`` (warning): a burst of reverted transactions to the escrow from one sender
   (someone trying which attestations pass), read from the recent blocks' receipts;
-- ``allowance`` (warning): a registrar's allowance nearly spent;
+- ``allowance`` (warning): a registrar's allowance nearly spent: what it has left no longer
+  covers the completions it owes the students it registered (and ``allowance_margin``
+  tokens more), or, when ``allowance_warn`` is set, that share of it is spent;
 - ``underfunded`` (warning): the escrow holds less than its registrars may still release;
 - ``admin`` (info): every role change, pause and unpause, program end moved, rescue, close.
 """
@@ -38,6 +40,7 @@ from eth_utils import to_checksum_address
 from pydantic import BaseModel
 
 from itgen_chain.amounts import format_tokens
+from itgen_chain.attestations import Milestone
 from itgen_chain.console import Echo, quiet
 
 ADMIN_EVENTS = {
@@ -64,7 +67,8 @@ WHAT_TO_DO = {
     "payee_contract": "A contract is being paid as a student: check the row with the registrar.",
     "probing": "Someone sends transactions the escrow refuses, again and again: if it is a "
     "registrar, ask it; if not, someone may be testing a stolen key.",
-    "allowance": "Ask whether the registrar needs more; if not, this is its last batch.",
+    "allowance": "Raise the registrar's allowance through the Safe before its students "
+    "complete, or find out where it went.",
     "underfunded": "The donor should fund the escrow before registrars run out of funds.",
     "admin": "Check that this change was meant (a Safe transaction you know of).",
     "reorg": "The alert's block is no longer on the chain: check whether the alert still stands.",
@@ -77,7 +81,8 @@ class WatchSettings(BaseModel):
     window_seconds: int = 3_600
     max_payouts: int = 500
     max_amount: str = "250000"  # tokens, as people write them
-    allowance_warn: float = 0.9
+    allowance_margin: str = "0"  # tokens beyond the completions a registrar still owes
+    allowance_warn: float = 0.0  # also warn once this share of an allowance is spent; 0: off
     max_reverts: int = 5  # reverted transactions to the escrow per sender per window
     receipts_blocks: int = 500  # how far back a read looks at receipts (probing)
     relayer: str = ""
@@ -245,6 +250,8 @@ class State:
     reverts: dict[str, list[int]] = field(default_factory=dict)
     payees: dict[str, str] = field(default_factory=dict)
     paused_in: str = ""
+    # Each student registered (paid or reserved) and not completed: [registrar, course].
+    owed: dict[str, list[Any]] = field(default_factory=dict)
     # The block where the escrow last became underfunded; 0 while it is not.
     underfunded_since: int = 0
 
@@ -277,6 +284,8 @@ class Watch:
         self.decoder = EventDecoder(escrow_abi(conn.escrow.contract_type))
         self.escrow = conn.escrow.address.lower()
         self.max_amount = conn.amount(self.settings.max_amount)
+        self.margin = conn.amount(self.settings.allowance_margin)
+        self._completion: dict[int, int] = {}
         if state_path.exists():
             self.state = State(**json.loads(state_path.read_text()))
         else:
@@ -311,7 +320,8 @@ class Watch:
             last_payout: dict[str, dict[str, Any]] = {}
             for name, args, log in events:
                 new += self._rules(name, args, log, times[int(log["blockNumber"], 16)])
-                if name == "ScholarshipReleased":
+                self._owing(name, args)
+                if name in ("ScholarshipReleased", "ScholarshipReserved"):
                     last_payout[args["registrar"]] = log
             new += self._allowances(last_payout)
             new += self._probing(
@@ -493,23 +503,54 @@ class Watch:
                 )
         return [self.request(method, params) for method, params in calls]
 
+    def _owing(self, name: str, args: dict[str, Any]) -> None:
+        """Keeps, per student registered and not completed, who registered it for which
+        course: what each registrar still owes in completions."""
+        student = str(args.get("studentId"))
+        registration = int(args.get("milestone", -1)) == Milestone.REGISTRATION
+        if name in ("ScholarshipReleased", "ScholarshipReserved") and registration:
+            self.state.owed[student] = [args["registrar"], int(args["courseId"])]
+        elif name == "ScholarshipReleased" or (name == "ReservationCancelled" and registration):
+            self.state.owed.pop(student, None)
+        elif name == "CourseSet":
+            self._completion.pop(int(args["courseId"]), None)
+
     def _allowances(self, last_payout: dict[str, dict[str, Any]]) -> list[Alert]:
-        """A warning for each registrar that paid in this poll and has spent most of its
-        allowance (its standing read once)."""
+        """A warning for each registrar that paid or reserved in this poll and whose
+        allowance left no longer covers the completions it owes (its standing read once)."""
+        owes: dict[str, tuple[int, int]] = {}
+        for registrar, course in self.state.owed.values():
+            if registrar in last_payout:
+                count, amount = owes.get(registrar, (0, 0))
+                owes[registrar] = (count + 1, amount + self._completion_of(course))
         alerts = []
         for registrar, log in last_payout.items():
             standing = self.conn.escrow.registrar(to_checksum_address(registrar))
-            if (
-                standing.allowance
-                and standing.released >= self.settings.allowance_warn * standing.allowance
-            ):
-                left = max(standing.allowance - standing.released, 0)
-                alerts.append(self._event_alert(
-                    "allowance", "warning", log, registrar, left,
-                    f"{format_tokens(left, self.conn.decimals)} tokens of allowance left",
-                    key=f"{registrar}:{standing.allowance}",
-                ))  # fmt: skip
+            if not standing.active:
+                continue
+            left = max(standing.allowance - standing.released, 0)
+            students, owed = owes.get(registrar, (0, 0))
+            share = self.settings.allowance_warn
+            if left < owed + self.margin:
+                what = (
+                    f"{format_tokens(left, self.conn.decimals)} tokens of allowance left; the "
+                    f"completions it owes {students} student{'s' * (students != 1)} need "
+                    f"{format_tokens(owed, self.conn.decimals)}"
+                )
+            elif share and standing.released >= share * standing.allowance:
+                what = f"{format_tokens(left, self.conn.decimals)} tokens of allowance left"
+            else:
+                continue
+            alerts.append(self._event_alert(
+                "allowance", "warning", log, registrar, left, what,
+                key=f"{registrar}:{standing.allowance}",
+            ))  # fmt: skip
         return alerts
+
+    def _completion_of(self, course: int) -> int:
+        if course not in self._completion:
+            self._completion[course] = self.conn.escrow.course(course).completionAmount
+        return self._completion[course]
 
     def _role_of(self, payee: str) -> str:
         if payee in self._registrars:

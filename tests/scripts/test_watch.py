@@ -88,7 +88,38 @@ def test_the_rate_the_payee_roles_and_the_allowance_each_fire(program, tmp_path,
     escrow.unpause(sender=admin)
     rest = [[f"a-{n}", wallet(200 + n), "1", "registration"] for n in range(15)]
     attest(tmp_path, registrar, rest, "rest.csv")
-    assert "allowance" in {a.rule for a in watch.poll()}  # 9,450 of 10,000 released
+    [allowance] = [a for a in watch.poll() if a.rule == "allowance"]
+    # 21 registered (9,450 of 10,000 released): 550 left, 21 completions owed need 1,050
+    assert allowance.amount == "550.00" and "owes 21 students need 1,050.00" in allowance.what
+
+
+def test_an_allowance_sized_to_the_cohort_raises_nothing_as_it_is_spent(
+    new_program, tmp_path, accounts
+):
+    """The seed program's way: an allowance of exactly what its students' registrations
+    and completions need, spent to the last student, is no alert; one student more than it
+    covers is."""
+    escrow, _, registrar, _ = new_program(20_000, 10 * 500, [(1, 450, 50, True, 0)])
+    admin = accounts[0]
+    watch = watch_for(tmp_path, admin, allowance_warn=0)
+    from itgen_chain.program import connect
+
+    share = Watch(
+        connect(), tmp_path / "share.json", (), None, True, WatchSettings(allowance_warn=0.9)
+    )
+    rows = [[f"c-{n}", wallet(300 + n), "1", "registration"] for n in range(10)]
+    attest(tmp_path, registrar, rows)
+    assert watch.poll() == []  # 4,500 of 5,000: the 500 left is the 10 completions owed
+    assert [a.what for a in share.poll()] == ["500.00 tokens of allowance left"]  # 90% spent
+    done = [[f"c-{n}", wallet(300 + n), "1", "completion"] for n in range(10)]
+    attest(tmp_path, registrar, done, "done.csv")
+    assert watch.poll() == [] and escrow.registrar(registrar).released == 5_000 * UNIT
+    escrow.setRegistrar(registrar, 5_450 * UNIT, escrow.programEnd(), 0, sender=admin)
+    attest(tmp_path, registrar, [["c-late", wallet(399), "1", "registration"]], "late.csv")
+    found = [a for a in watch.poll() if a.rule == "allowance"]
+    assert [a.what for a in found] == [  # its completion (50) is not covered
+        "0.00 tokens of allowance left; the completions it owes 1 student need 50.00"
+    ]
 
 
 def test_role_changes_and_underfunding_are_reported(program, tmp_path, accounts):
@@ -202,6 +233,75 @@ def test_telegram_and_script_sinks_take_the_alert(program, tmp_path):
     script.chmod(0o755)
     ScriptSink(str(script)).deliver(alert)
     assert json.loads((tmp_path / "got.json").read_text())["rule"] == "payee_reuse"
+
+
+class MailRoom:
+    """An SMTP receiver stand-in (the commands a mail server answers, nothing more) on a
+    port of its own; `messages` holds what it was given."""
+
+    def __init__(self, port=0):
+        import socketserver
+
+        room = self
+        self.messages = []
+
+        class Session(socketserver.StreamRequestHandler):
+            def handle(self):
+                self.wfile.write(b"220 mailroom ESMTP\r\n")
+                data = None
+                for raw in self.rfile:
+                    line = raw.decode().rstrip("\r\n")
+                    if data is not None:
+                        if line == ".":
+                            room.messages.append("\n".join(data))
+                            data = None
+                            self.wfile.write(b"250 queued\r\n")
+                        else:
+                            data.append(line)
+                        continue
+                    verb = line[:4].upper()
+                    if verb == "QUIT":
+                        self.wfile.write(b"221 bye\r\n")
+                        return
+                    if verb == "DATA":
+                        data = []
+                        self.wfile.write(b"354 go on\r\n")
+                    else:
+                        self.wfile.write(b"250 ok\r\n")
+
+        self.server = socketserver.ThreadingTCPServer(("127.0.0.1", port), Session)
+        self.port = self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_an_email_reaches_the_mail_server_once_it_is_back(program, tmp_path):
+    import socket
+
+    escrow, _, registrar, admin = program
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    settings = {"email_to": "ops@charity.example", "smtp_host": "127.0.0.1", "smtp_port": port}
+    from itgen_chain.watch import sinks_from
+
+    sinks = sinks_from(WatchSettings(**settings))
+    watch = watch_for(tmp_path, admin, sinks, **settings)
+    attest(tmp_path, registrar, [[f"m-{n}", wallet(910), "1", "registration"] for n in range(2)])
+    raised = watch.poll()
+    assert raised and len(watch.state.outbox) == len(raised)  # no mail server: kept
+    socketserver_ready = MailRoom(port)
+    try:
+        watch.poll()
+        messages = socketserver_ready.messages
+    finally:
+        socketserver_ready.close()
+    assert len(messages) == len(raised) and watch.state.outbox == []
+    reuse = next(m for m in messages if "payee_reuse" in m.split("\n\n")[0])
+    assert "To: ops@charity.example" in reuse and "[critical] payee_reuse" in reuse
 
 
 def test_a_burst_of_reverted_attestations_is_reported_as_probing(program, tmp_path, chain):
