@@ -1,5 +1,12 @@
-"""Every escrow event, and the token's transfers into and out of the escrow, in SQLite or
-PostgreSQL (store.py).
+"""Every escrow event, and the token's transfers into or out of the escrow that no escrow
+event accounts for, in SQLite or PostgreSQL (store.py).
+
+- One request a range: the escrow's own events carry every amount that enters through
+  ``fund`` and every amount that leaves. After each run, the escrow's balance at the indexed
+  block (one ``eth_call`` a program, a block a normal node still has) is compared with what
+  the events say; only when they differ are the token's transfers scanned, from where the
+  last scan ended and only until the transfers without an escrow event explain the
+  difference. Those are kept like events, and the books list them.
 
 - Incremental: fetched ranges are written in block order, in one transaction together with the
   checkpoint, so a run stopped at any point loses nothing and duplicates nothing.
@@ -203,6 +210,8 @@ class Indexer:
         self.decoder = EventDecoder(escrow_abi)
         self.settings = settings or IndexerSettings()
         self.sleep = sleep
+        self.database = database
+        self.token_of = token_of
         self.db = Store(database)
         self._meta_default("escrow", self.escrow)
         self._meta_default("token", self.token)
@@ -221,6 +230,10 @@ class Indexer:
             )
         self.rollbacks = 0
         self.finality = ""
+        # After a run: per escrow whose balance differed from its events, by how much (the
+        # stray transfers looked for), and how many transfers were kept.
+        self.off: dict[str, int] = {}
+        self.strays_kept = 0
         self.retrier = Retrier(
             self.settings.retries, self.settings.backoff, sleep=lambda seconds: self.sleep(seconds)
         )
@@ -263,20 +276,23 @@ class Indexer:
         return self.retrier.call(method, self.request, method, params)
 
     def _get_logs(self, start: int, end: int) -> list[dict[str, Any]]:
-        # Three requests a range however many programs: topic lists are ORs.
+        """One request a range, however many programs: the escrows' own events."""
+        addresses = self.escrows if len(self.escrows) > 1 else self.escrows[0]
+        span = {"fromBlock": hex(start), "toBlock": hex(end)}
+        return self.call("eth_getLogs", [{**span, "address": addresses}])
+
+    def _transfer_logs(self, start: int, end: int, inward: bool, outward: bool) -> list[dict]:
+        """The token's transfers into (and out of) the escrows in a range: asked only when
+        the balance differs from the events (stray transfers)."""
         padded = ["0x" + e[2:].rjust(64, "0") for e in self.escrows]
         escrows = padded if len(padded) > 1 else padded[0]
-        addresses = self.escrows if len(self.escrows) > 1 else self.escrows[0]
         tokens = self.tokens if len(self.tokens) > 1 else self.tokens[0]
-        span = {"fromBlock": hex(start), "toBlock": hex(end)}
-        logs = self.call("eth_getLogs", [{**span, "address": addresses}])
-        logs += self.call(
-            "eth_getLogs",
-            [{**span, "address": tokens, "topics": [TRANSFER_TOPIC, None, escrows]}],
-        )
-        logs += self.call(
-            "eth_getLogs", [{**span, "address": tokens, "topics": [TRANSFER_TOPIC, escrows]}]
-        )
+        span = {"fromBlock": hex(start), "toBlock": hex(end), "address": tokens}
+        logs = []
+        if inward:
+            logs += self.call("eth_getLogs", [{**span, "topics": [TRANSFER_TOPIC, None, escrows]}])
+        if outward:
+            logs += self.call("eth_getLogs", [{**span, "topics": [TRANSFER_TOPIC, escrows]}])
         return logs
 
     def block(self, number: int) -> dict[str, Any]:
@@ -353,7 +369,121 @@ class Indexer:
                     ready, written_at = [], time.monotonic()
                     progress(cursor - first, total)
         self._remember_limit(planner)
-        return added
+        return added + self.find_strays(head)
+
+    # ------------------------------------------------------------------ stray transfers
+
+    def find_strays(self, target: int) -> int:
+        """Compares each escrow's balance at `target` with what the index says it holds; when
+        they differ, scans the token's transfers from where the last scan ended, a range at
+        a time, until the transfers without an escrow event in their transaction explain the
+        difference, and keeps them. Returns the transfers kept."""
+        from itgen_chain import books
+
+        off, matched = {}, {}
+        for escrow, token in self.token_of.items():
+            t = books.tally(books.load_events(self.database, escrow)[0], escrow)
+            actual = self.balance_of(token, escrow, target)
+            if actual != t.balance:
+                off[escrow] = actual - t.balance
+                matched[escrow] = (t.funded_by_tx, t.paid_out_by_tx)
+        scanned = int(self._meta_or("transfers_scanned", str(self.start_block - 1)))
+        self.off, self.strays_kept = off, 0
+        if not off:
+            return 0
+        # From where the last scan ended; when that does not explain it (an event lost from
+        # the index), the ranges scanned before too, skipping the transfers already kept.
+        kept_before = {
+            (row[0], row[1]) for row in self.db.all(
+                "SELECT block_number, log_index FROM events WHERE event = 'Transfer'"
+            )
+        }  # fmt: skip
+        explained = dict.fromkeys(off, 0)
+        kept = 0
+        for first, last in ((scanned + 1, target), (self.start_block, min(scanned, target))):
+            kept += self._scan_transfers(first, last, off, explained, matched, kept_before)
+        self.strays_kept = kept
+        return kept
+
+    def _scan_transfers(
+        self,
+        first: int,
+        last: int,
+        off: dict[str, int],
+        explained: dict[str, int],
+        matched: dict[str, tuple[dict[str, int], dict[str, int]]],
+        kept_before: set[tuple[int, int]],
+    ) -> int:
+        """Scans blocks first..last for the token's transfers until those without their
+        escrow event explain `off` (per escrow, the balance read minus the events'); keeps
+        them, and moves the scan's checkpoint. Returns the transfers kept."""
+        inward, outward = any(v > 0 for v in off.values()), any(v < 0 for v in off.values())
+        planner = self.planner or RangePlanner(self.settings.max_range)
+        cursor, kept = first, 0
+        while cursor <= last and explained != off:
+            end = min(cursor + planner.size - 1, last)
+            try:
+                found = self._transfer_logs(cursor, end, inward, outward)
+            except Exception as error:
+                if end == cursor or classify(error) != RANGE:
+                    self._raise_fetch_error(error)
+                planner.refused(end - cursor + 1, str(error))
+                continue
+            logs = [
+                log for log in found
+                if not log.get("removed")
+                and (int(log["blockNumber"], 16), int(log["logIndex"], 16)) not in kept_before
+            ]  # fmt: skip
+            for log in logs:
+                source, to = "0x" + log["topics"][1][-40:], "0x" + log["topics"][2][-40:]
+                for escrow, sign in ((to, 1), (source, -1)):
+                    if escrow in off and source != to:
+                        funded, paid = matched[escrow]
+                        explained[escrow] += sign * int(log["data"], 16)
+                        # what its own transaction's events say moved, counted once
+                        accounted = funded if sign > 0 else paid
+                        explained[escrow] -= sign * accounted.pop(log["transactionHash"], 0)
+            rows, hashes, timestamps = self._rows(self._timestamped(self._known_times(logs)))
+            with self.db.transaction():
+                self._store(rows, hashes, timestamps)
+                scanned = int(self._meta_or("transfers_scanned", "0"))
+                self._set_meta("transfers_scanned", str(max(scanned, end)))
+            kept += len(rows)
+            cursor = end + 1
+        return kept
+
+    def _known_times(self, logs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The logs, with the timestamps of blocks the index already holds."""
+        numbers = sorted({int(log["blockNumber"], 16) for log in logs})
+        known: dict[int, int] = {}
+        for start in range(0, len(numbers), 500):
+            chunk = numbers[start : start + 500]
+            marks = ", ".join("?" * len(chunk))
+            known.update(
+                self.db.all(
+                    f"SELECT number, timestamp FROM blocks WHERE number IN ({marks})", chunk
+                )
+            )
+        for log in logs:
+            number = int(log["blockNumber"], 16)
+            if "blockTimestamp" not in log and number in known:
+                log["blockTimestamp"] = hex(known[number])
+        return logs
+
+    def balance_of(self, token: str, holder: str, block: int) -> int:
+        """The token balance at `block` (a recent block: any node has its state)."""
+        data = "0x70a08231" + holder[2:].lower().rjust(64, "0")
+        return int(self.call("eth_call", [{"to": token, "data": data}, hex(block)]), 16)
+
+    def _meta_or(self, key: str, default: str) -> str:
+        found = self.db.one("SELECT value FROM meta WHERE key = ?", (key,))
+        return found[0] if found else default
+
+    def _set_meta(self, key: str, value: str) -> None:
+        self.db.execute(
+            "INSERT INTO meta VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            (key, value),
+        )
 
     def _remembered_limit(self) -> int:
         key = f"range_limit:{self.provider_key}"
@@ -373,10 +503,13 @@ class Indexer:
             )
 
     def _fetch(self, start: int, end: int) -> list[dict[str, Any]]:
-        """A range's logs, each with its block's timestamp: most BSC providers leave
-        ``blockTimestamp`` out, and the headers of the blocks that hold events are then asked
-        for here, in the worker, in JSON-RPC batches, never one by one on the write path."""
-        logs = self._get_logs(start, end)
+        """A range's logs, each with its block's timestamp."""
+        return self._timestamped(self._get_logs(start, end))
+
+    def _timestamped(self, logs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Most BSC providers leave ``blockTimestamp`` out of logs: the headers of the
+        blocks that hold them are then asked for here, in the worker, in JSON-RPC batches,
+        never one by one on the write path."""
         missing = {
             int(log["blockNumber"], 16)
             for log in logs
@@ -438,38 +571,47 @@ class Indexer:
     def _write(self, ranges: list[tuple[int, int, list[dict[str, Any]]]]) -> int:
         """Writes consecutive fetched ranges in one transaction with the checkpoint at the
         last one's end (its block hash kept, for reorgs)."""
-        rows, hashes, timestamps = [], {}, {}
-        decode, escrow = self.decoder.decode, set(self.escrows)
-        for _, _, logs in ranges:
-            for log in logs:
-                if log.get("removed"):
-                    continue
-                decoded = decode(log, escrow)
-                if decoded is None:
-                    continue
-                number = int(log["blockNumber"], 16)
-                hashes[number] = log["blockHash"]
-                if "blockTimestamp" in log:
-                    timestamps[number] = int(log["blockTimestamp"], 16)
-                rows.append(
-                    (
-                        number,
-                        int(log["logIndex"], 16),
-                        log["transactionHash"],
-                        log["address"].lower(),
-                        decoded[0],
-                        decoded[1],
-                    )
-                )
+        rows, hashes, timestamps = self._rows([log for _, _, logs in ranges for log in logs])
         end = ranges[-1][1]
         end_block = self.block(end)
         hashes[end] = end_block["hash"]
         timestamps[end] = int(end_block["timestamp"], 16)
         with self.db.transaction():  # the events, their blocks and the checkpoint
-            self.db.executemany(UPSERT_EVENT, rows)
-            self.db.executemany(UPSERT_BLOCK, [(n, h, timestamps[n]) for n, h in hashes.items()])
+            self._store(rows, hashes, timestamps)
             self.db.execute("UPDATE meta SET value = ? WHERE key = 'checkpoint'", (str(end),))
         return len(rows)
+
+    def _rows(
+        self, logs: list[dict[str, Any]]
+    ) -> tuple[list[tuple], dict[int, str], dict[int, int]]:
+        """The rows of the logs of interest, and their blocks' hashes and times."""
+        rows, hashes, timestamps = [], {}, {}
+        decode, escrow = self.decoder.decode, set(self.escrows)
+        for log in logs:
+            if log.get("removed"):
+                continue
+            decoded = decode(log, escrow)
+            if decoded is None:
+                continue
+            number = int(log["blockNumber"], 16)
+            hashes[number] = log["blockHash"]
+            if "blockTimestamp" in log:
+                timestamps[number] = int(log["blockTimestamp"], 16)
+            rows.append(
+                (
+                    number,
+                    int(log["logIndex"], 16),
+                    log["transactionHash"],
+                    log["address"].lower(),
+                    decoded[0],
+                    decoded[1],
+                )
+            )
+        return rows, hashes, timestamps
+
+    def _store(self, rows: list[tuple], hashes: dict[int, str], timestamps: dict[int, int]) -> None:
+        self.db.executemany(UPSERT_EVENT, rows)
+        self.db.executemany(UPSERT_BLOCK, [(n, h, timestamps[n]) for n, h in hashes.items()])
 
     def check_reorg(self) -> int | None:
         """When a kept block hash changed, rolls back to the last kept block whose hash still
@@ -492,6 +634,8 @@ class Indexer:
                 "UPDATE meta SET value = ? WHERE key = 'checkpoint'",
                 (str(min(keep_to, self.checkpoint)),),
             )
+            scanned = int(self._meta_or("transfers_scanned", str(keep_to)))
+            self._set_meta("transfers_scanned", str(min(keep_to, scanned)))
         self.rollbacks += 1
         return keep_to
 

@@ -1,4 +1,4 @@
-"""Index every escrow event and the token's transfers in and out into SQLite.
+"""Index every escrow event, and any token transfer without one, into SQLite or PostgreSQL.
 
 ape itgen index --network bsc:mainnet:node --confirmations 15
 """
@@ -153,5 +153,25 @@ def cli(
         f"{indexer.db}, "
         f"to block {indexer.checkpoint} ({indexer.finality})"
     )
+    if indexer.off:
+        from itgen_chain.amounts import format_tokens
+
+        for escrow, off in indexer.off.items():
+            click.echo(
+                f"escrow {escrow}: its balance differs from its events by "
+                f"{format_tokens(off, token_decimals(chain, indexer.token_of[escrow]))}; the "
+                f"token's transfers were scanned, {indexer.strays_kept} kept (the audit lists "
+                "those without an escrow event)"
+            )
+    else:
+        click.echo("every balance matches its escrow's events: no token transfer scanned")
     if said := retries_said():
         click.echo(said)
+
+
+def token_decimals(chain: Any, token: str) -> int:
+    """The token's decimals, read at the head."""
+    data = chain.provider.web3.eth.call(
+        {"to": chain.provider.web3.to_checksum_address(token), "data": "0x313ce567"}
+    )
+    return int.from_bytes(bytes(data)[-32:], "big") if data else 18

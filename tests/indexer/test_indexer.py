@@ -22,8 +22,10 @@ def test_indexes_every_payout_funding_and_transfer(index_db, program, chain, pro
     assert len(released) == 12
     assert sum(int(e["amount"]) for e in released) == (5 * 450 + 5 * 300 + 2 * 50) * UNIT
     assert [int(e["amount"]) for e in events(db, "Funded")] == [50_000 * UNIT]
+    # The direct transfer in made the balance differ from the events: the token's transfers
+    # in were scanned, and the range's two (the fund's and the stray) kept; none out.
     transfers = events(db, "Transfer")
-    assert len(transfers) == 1 + 1 + 12  # fund in, direct in, 12 out
+    assert [int(t["value"]) for t in transfers] == [50_000 * UNIT, 123 * UNIT]
 
 
 def test_second_run_adds_only_new_events_and_duplicates_nothing(
@@ -34,20 +36,23 @@ def test_second_run_adds_only_new_events_and_duplicates_nothing(
     assert make_indexer(program, chain, project, db).run() > 0
     assert make_indexer(program, chain, project, db).run() == 0
     escrow.attest(student(50).as_tuple(), sender=registrar)
-    assert make_indexer(program, chain, project, db).run() == 2  # release + its transfer
+    assert make_indexer(program, chain, project, db).run() == 1  # the release alone
     assert len(events(db, "ScholarshipReleased")) == 13
 
 
 def test_run_stopped_mid_range_loses_and_duplicates_nothing(
-    index_db, program, chain, project, tmp_path
+    index_db, program, chain, project, tmp_path, monkeypatch
 ):
+    from itgen_chain import indexer
+
     db = index_db
     calls = {"n": 0}
+    monkeypatch.setattr(indexer, "WRITE_RANGES", 1)  # a write after every range
 
     def dying(request):
         def call(method, params):
-            calls["n"] += 1
-            if method == "eth_getBlockByNumber" and calls["n"] > 6:
+            calls["n"] += 1 if method == "eth_getBlockByNumber" else 0
+            if method == "eth_getBlockByNumber" and calls["n"] > 2:
                 raise KeyboardInterrupt("stopped")
             return request(method, params)
 
@@ -214,11 +219,15 @@ def test_audit_reports_a_difference_with_its_transaction(
         tampered.execute(
             "DELETE FROM events WHERE block_number = ? AND log_index = ?", (row[1], row[2])
         )
-    audit = books.build(
-        db, token.balanceOf(escrow, block_id=indexer.checkpoint), 18, chain.chain_id
-    )
-    assert audit["reconciled"] is False
-    assert any(d.get("tx_hash") == row[0] for d in audit["differences"])
+    balance = token.balanceOf(escrow, block_id=indexer.checkpoint)
+    audit = books.build(db, balance, 18, chain.chain_id)
+    assert audit["reconciled"] is False  # the balance read differs from the events
+    # The next run sees it too, scans the token's transfers out (all of them: the ranges
+    # were scanned before) and keeps the one without its release: the audit names it.
+    make_indexer(program, chain, project, db).run()
+    audit = books.build(db, balance, 18, chain.chain_id)
+    assert [d.get("tx_hash") for d in audit["differences"]] == [row[0]]
+    assert audit["differences"][0]["kind"] == "transfer out without matching release/reclaim"
 
 
 def test_audit_cross_checks_a_roster(index_db, program, chain, project, tmp_path):
@@ -404,7 +413,8 @@ def test_many_programs_in_one_pass_give_each_its_own_books(
     index_db, program, chain, project, tmp_path
 ):
     """Two escrows on one token, one filter, one database: each program's audit equals the
-    audit of its own single index, and the requests stay three a range."""
+    audit of its own single index; one request a range for both, and one more for the
+    first program's stray transfer in."""
     from itgen_chain.deployer import Terms, deploy
     from itgen_chain.indexer import for_deployment
 
@@ -423,7 +433,8 @@ def test_many_programs_in_one_pass_give_each_its_own_books(
     counting = both.request
     both.request = lambda method, params: asked.append(method) or counting(method, params)
     both.run()
-    assert asked.count("eth_getLogs") == 3  # one range: three requests for both programs
+    assert asked.count("eth_getLogs") == 2  # the escrows' events; the token's transfers in
+    assert asked.count("eth_call") == 2  # each escrow's balance
     for deployment in (record, second):
         alone = tmp_path / f"{deployment.escrow}.sqlite"
         for_deployment(deployment, chain.provider, abi, alone).run()
@@ -525,3 +536,39 @@ def test_a_provider_without_batches_gets_one_header_request_each(index_db, progr
     indexer.run()
     assert indexer.batch is None  # given up after the first refusal, not on every range
     assert books.build(index_db, None, 18, chain.chain_id)["reconciled"] is True
+
+
+def test_a_program_without_strays_costs_one_request_a_range(
+    index_db, project, chain, accounts, tmp_path, monkeypatch
+):
+    """The common case: every token that moved did so with an escrow event. One eth_getLogs
+    a range (the escrow's events), one eth_call for the balance, no transfer scanned; the
+    books equal the events', and the balance read matches."""
+    from itgen_chain.deployer import Terms, deploy
+
+    monkeypatch.chdir(tmp_path)
+    admin, donor, registrar = accounts[0], accounts[1], accounts[2]
+    token = project.BscUsdLike.deploy(sender=admin)
+    end = chain.pending_timestamp + 30 * DAY
+    record = deploy(admin, Terms(token.address, donor.address, admin.address, end), force=True)
+    escrow = project.ScholarshipEscrow.at(record.escrow)
+    token.mint(donor, 10_000 * UNIT, sender=donor)
+    token.approve(escrow, 10_000 * UNIT, sender=donor)
+    escrow.fund(10_000 * UNIT, sender=donor)
+    escrow.setCourse(1, 450 * UNIT, 50 * UNIT, True, 0, sender=admin)
+    escrow.setRegistrar(registrar, 9_000 * UNIT, end, 0, sender=admin)
+    for batch in range(4):
+        escrow.attestBatch([student(10 * batch + n).as_tuple() for n in range(3)], sender=registrar)
+    head = chain.provider.web3.eth.block_number
+    asked = []
+    indexer = make_indexer((record, escrow), chain, project, index_db, IndexerSettings(max_range=2))
+    counting = indexer.request
+    indexer.request = lambda method, params: asked.append(method) or counting(method, params)
+    indexer.run()
+    ranges = -(-(head - record.block + 1) // 2)
+    assert asked.count("eth_getLogs") == ranges
+    assert asked.count("eth_call") == 1
+    assert events(index_db, "Transfer") == []
+    audit = books.build(index_db, token.balanceOf(escrow), 18, chain.chain_id)
+    assert audit["reconciled"] is True, audit["differences"]
+    assert audit["totals"]["released"]["tokens"] == str(12 * 450)
