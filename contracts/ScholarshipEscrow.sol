@@ -50,6 +50,7 @@ contract ScholarshipEscrow is
     IERC20 private immutable _token;
     address private immutable _donor;
     uint256 private immutable _latestProgramEnd;
+    uint256 private immutable _deploymentBlock;
 
     uint64 private _programEnd;
     bool private _paused;
@@ -116,6 +117,7 @@ contract ScholarshipEscrow is
         _token = IERC20(token_);
         _donor = donor_;
         _latestProgramEnd = latestProgramEnd_;
+        _deploymentBlock = block.number;
         _programEnd = uint64(programEnd_);
         _grantRole(PAUSER_ROLE, pauser);
     }
@@ -402,6 +404,11 @@ contract ScholarshipEscrow is
     }
 
     /// @inheritdoc IScholarshipEscrow
+    function deploymentBlock() external view returns (uint256) {
+        return _deploymentBlock;
+    }
+
+    /// @inheritdoc IScholarshipEscrow
     function paused() external view returns (bool) {
         return _paused;
     }
@@ -483,7 +490,7 @@ contract ScholarshipEscrow is
 
     /// @inheritdoc IScholarshipEscrow
     function version() external pure returns (string memory) {
-        return "3.0.0";
+        return "3.1.0";
     }
 
     // ----------------------------------------------------------------- private

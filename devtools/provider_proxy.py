@@ -6,6 +6,9 @@
   ``rate_error="json"``, a JSON-RPC -32005 "limit exceeded" (how several providers say it);
 - ``drop_every``: every Nth request has its connection closed without an answer;
 - ``latency``: seconds added to each request (a provider's round trip);
+- ``history``: state (code, balance, calls, storage, nonces) kept only for the newest
+  ``history`` blocks, as a node that is not an archive node: older state is refused with
+  -32000 "missing trie node";
 - ``spread``: block numbers multiplied by this factor, so that a short anvil chain looks
   like a long one (block k of the node is block k * spread; the blocks in between are empty,
   with deterministic hashes); anvil mines empty blocks too slowly to build 5 million.
@@ -45,12 +48,15 @@ class ProviderProxy:
         drop_every: int = 0,
         latency: float = 0.0,
         spread: int = 1,
+        history: int | None = None,
     ) -> None:
         self.upstream = upstream
         self.max_range, self.rps, self.rate_error = max_range, rps, rate_error
         self.drop_every, self.latency, self.spread = drop_every, latency, spread
+        self.history = history
         self.stats = {"requests": 0, "rate_limited": 0, "range_refused": 0, "dropped": 0}
         self.stats["get_logs"] = 0
+        self.stats["history_refused"] = 0
         self._lock = threading.Lock()
         self._tokens = rps or 0.0
         self._refilled = time.monotonic()
@@ -110,6 +116,11 @@ class ProviderProxy:
             list(request.get("params") or []),
             request.get("id"),
         )
+        if self.history is not None and self._too_old(method, params):
+            with self._lock:
+                self.stats["history_refused"] += 1
+            message = "missing trie node 5f3b1e8c... (path ) state is not available"
+            return {"jsonrpc": "2.0", "id": rid, "error": {"code": -32000, "message": message}}
         if method == "eth_getLogs":
             self.stats["get_logs"] += 1
             query = dict(params[0])
@@ -150,6 +161,21 @@ class ProviderProxy:
                     answer["result"]["blockNumber"] = self._virtual(answer["result"]["blockNumber"])
                 return answer
         return self._post(request)
+
+    def _too_old(self, method: Any, params: list) -> bool:
+        """A state query at a block older than the newest `history` ones."""
+        index = BLOCK_ARGUMENT.get(method)
+        if index is None or len(params) <= index:
+            return False
+        block = params[index]
+        if isinstance(block, dict):  # EIP-1898: {"blockNumber": ...} or {"blockHash": ...}
+            block = block.get("blockNumber", "latest")
+        if not (isinstance(block, str) and block.startswith("0x")):
+            return False
+        head = int(
+            self._post({"jsonrpc": "2.0", "id": 0, "method": "eth_blockNumber"})["result"], 16
+        )
+        return int(block, 16) // self.spread < head - self.history
 
     def _block(self, request: dict, params: list) -> dict:
         tag = params[0]

@@ -427,14 +427,13 @@ def with_salt_file(found: Discovered, path: Path) -> Discovered:
 
 
 def discover(escrow: str, find_block: bool = True) -> Discovered:
-    """Reads token and donor from the escrow and finds its deployment block (a binary search
-    on eth_getCode); raises DeploymentError when the address holds no ScholarshipEscrow."""
+    """Reads token, donor and deployment block from the escrow at the head (a node without
+    history answers); raises DeploymentError when the address holds no ScholarshipEscrow."""
     from ape import chain
     from eth_utils import is_address, to_checksum_address
 
     from itgen_chain import compiled
     from itgen_chain.exceptions import DeploymentError
-    from itgen_chain.verification import deployment_block
 
     if not is_address(escrow):
         raise DeploymentError(f"--escrow {escrow!r} is not an address")
@@ -447,8 +446,30 @@ def discover(escrow: str, find_block: bool = True) -> Discovered:
         token, donor = contract.functions.token().call(), contract.functions.donor().call()
     except Exception as error:  # web3's ContractLogicError or a decoding error
         raise DeploymentError(f"{escrow} does not answer as a ScholarshipEscrow") from error
-    block = deployment_block(web3, escrow) if find_block else 0
+    block = _deployment_block(web3, contract) if find_block else 0
     return Discovered(escrow, token, donor, block, chain.chain_id)
+
+
+def _deployment_block(web3: Any, contract: Any) -> int:
+    """Where the escrow's events begin: read at the head from the escrow itself (3.1.0 on),
+    which any node answers; an earlier escrow is found by a binary search on eth_getCode,
+    which needs a node that keeps old state (an archive node)."""
+    from itgen_chain.exceptions import DeploymentError
+    from itgen_chain.verification import deployment_block
+
+    try:
+        return int(contract.functions.deploymentBlock().call())
+    except Exception:  # noqa: BLE001 - an escrow before 3.1.0 has no such function
+        pass
+    try:
+        return deployment_block(web3, contract.address)
+    except Exception as error:  # noqa: BLE001 - a node without history
+        first = str(error).splitlines()[0] if str(error) else type(error).__name__
+        raise DeploymentError(
+            f"{contract.address} predates deploymentBlock() (version 3.1.0), and finding its "
+            f"deployment block needs old state, which this node refused ({first}): use an "
+            "archive node, or the program's salt file (--salt-file, its block= line)"
+        ) from error
 
 
 def connect(

@@ -362,6 +362,10 @@ interface IScholarshipEscrow {
     /// @notice The latest the program end can ever move to, fixed at deployment with the donor.
     function latestProgramEnd() external view returns (uint256);
 
+    /// @notice The block this escrow was deployed in, where its events begin: an indexer or an
+    /// auditor reads it at the head, on a node that keeps no history.
+    function deploymentBlock() external view returns (uint256);
+
     /// @notice Whether releases are paused.
     function paused() external view returns (bool);
 

@@ -29,7 +29,7 @@ def test_deploy_records_token_donor_end_and_roles(
     assert escrow.defaultAdminDelay() == DAY
     assert escrow.hasRole(escrow.PAUSER_ROLE(), admin)
     assert escrow.latestProgramEnd() == program_end + 365 * DAY
-    assert escrow.version() == "3.0.0"
+    assert escrow.version() == "3.1.0"
 
 
 def test_deploy_gives_a_separate_pauser_the_pause_and_nothing_else(

@@ -75,7 +75,7 @@ def test_verify_reports_a_mismatch_for_an_escrow_built_from_changed_source(
     source_input.pop("compilerVersion")
     text = source_input["sources"]["contracts/ScholarshipEscrow.sol"]["content"]
     source_input["sources"]["contracts/ScholarshipEscrow.sol"]["content"] = text.replace(
-        'return "3.0.0";', 'return "3.0.1";'
+        'return "3.1.0";', 'return "3.1.1";'
     )
     source_input["settings"]["outputSelection"] = {
         "contracts/ScholarshipEscrow.sol": {"ScholarshipEscrow": ["evm.bytecode.object"]}
