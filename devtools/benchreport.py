@@ -192,53 +192,10 @@ def render(gas_report: dict, index_report: dict | None, roster_report: dict | No
             "or storage; ape's query reads ScholarshipReleased only. `indexer` writes SQLite, "
             "`indexer_postgresql` a PostgreSQL database on a server the benchmark starts.",
         ]
-        lines += _provider_section(index_report.get("through_a_provider"))
     from devtools import rosterbench
 
     lines += rosterbench.section(roster_report)
     return "\n".join(lines) + "\n"
-
-
-def _provider_section(report: dict | None) -> list[str]:
-    """Indexing through a BNB-Chain-like provider's limits (devtools/providerbench.py)."""
-    if not report:
-        return []
-    p = report["provider"]
-    lines = [
-        "",
-        "## Indexing through a provider's limits (bench/index.json, through_a_provider)",
-        "",
-        f"A loopback provider in front of the bench chain: {p['latency_seconds'] * 1000:.0f} ms "
-        f"a request, eth_getLogs over {p['range_cap']:,} blocks refused with -32005, "
-        f"{p['requests_per_second']} requests a second with HTTP 429 beyond. The chain's blocks "
-        "are spread over block numbers (block k of anvil is block k * spread; the blocks between "
-        "are empty): anvil mines empty blocks too slowly to build millions, and a spread chain "
-        "asks the indexer exactly what a long, sparse one would. The floor is the eth_getLogs "
-        "requests needed at the 5,000-block cap (three a range) divided by the rate.",
-        "",
-        "| provider accepts | blocks | seconds | requests | 429s | ranges refused | final range | floor (s) | floor / seconds |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
-    ]
-    for name in ("capped_5000", "capped_5000_postgresql", "accepts_50000"):
-        r = report.get(name)
-        if not isinstance(r, dict):
-            continue
-        store = " (PostgreSQL)" if name.endswith("postgresql") else ""
-        lines.append(
-            f"| {r['provider_range_cap']:,} blocks{store} | {r['blocks_spanned']:,} | {r['seconds']} | "
-            f"{r['requests']:,} | {r['rate_limited_429']:,} | {r['range_refused']} | "
-            f"{r['final_range']:,} | {r['floor_seconds']} | {r['ratio_to_floor']} |"
-        )
-    g = report["goals"]
-    lines += [
-        "",
-        f"Within the 5,000-block cap: {g['ratio_to_floor']['value']} of the floor's speed (goal "
-        f"≥ 0.8: {'met' if g['ratio_to_floor']['met'] else 'missed'}). Where 50,000-block ranges "
-        f"are accepted: {g['requests_50000_vs_5000']['value']} of the requests (goal ≤ 0.2: "
-        f"{'met' if g['requests_50000_vs_5000']['met'] else 'missed'}); the same events in both "
-        f"runs: {'yes' if g['same_events']['met'] else 'NO'}.",
-    ]
-    return lines
 
 
 def write(out: Path) -> Path:
@@ -247,8 +204,17 @@ def write(out: Path) -> Path:
     index_report = json.loads(index_path.read_text()) if index_path.exists() else None
     roster_path = out / "roster.json"
     roster_report = json.loads(roster_path.read_text()) if roster_path.exists() else None
+    provider_path = out / "provider.json"
+    provider_report = json.loads(provider_path.read_text()) if provider_path.exists() else None
     watch_path = out / "watch.json"
     watch_report = json.loads(watch_path.read_text()) if watch_path.exists() else None
     path = out / "README.md"
-    path.write_text(render(gas_report, index_report, roster_report) + watch_section(watch_report))
+    from devtools import providerbench
+
+    provider = "\n".join(providerbench.section(provider_report))
+    path.write_text(
+        render(gas_report, index_report, roster_report)
+        + (provider + "\n" if provider else "")
+        + watch_section(watch_report)
+    )
     return path

@@ -1,9 +1,15 @@
 """A loopback JSON-RPC proxy in front of a node that behaves like a public provider.
 
 - ``max_range``: ``eth_getLogs`` over more blocks is refused with -32005 "exceed maximum
-  block range: N" (BNB Chain providers' cap is 5,000);
-- ``rps``: requests per second allowed (a token bucket); beyond, HTTP 429 or, with
+  block range: N" (BNB Chain providers' cap is 5,000), or with ``name_limit=False`` with
+  "block range too large", which does not say the limit (most providers);
+- ``rps``: requests per second allowed, each call of a JSON-RPC batch counted; by a token
+  bucket, or with ``rate_rule="window"`` by a sliding window (at most ``rps`` calls within
+  any second, the rule of many providers, stricter than a bucket); beyond, HTTP 429 or, with
   ``rate_error="json"``, a JSON-RPC -32005 "limit exceeded" (how several providers say it);
+- ``per_block``: seconds an ``eth_getLogs`` costs per block of its range (a node reads each
+  block's bloom filter), on top of ``latency``;
+- ``timestamps=False``: logs without ``blockTimestamp`` (most BSC providers);
 - ``drop_every``: every Nth request has its connection closed without an answer;
 - ``latency``: seconds added to each request (a provider's round trip);
 - ``history``: state (code, balance, calls, storage, nonces) kept only for the newest
@@ -49,14 +55,22 @@ class ProviderProxy:
         latency: float = 0.0,
         spread: int = 1,
         history: int | None = None,
+        name_limit: bool = True,
+        rate_rule: str = "bucket",
+        per_block: float = 0.0,
+        timestamps: bool = True,
     ) -> None:
         self.upstream = upstream
         self.max_range, self.rps, self.rate_error = max_range, rps, rate_error
         self.drop_every, self.latency, self.spread = drop_every, latency, spread
         self.history = history
+        self.name_limit, self.rate_rule = name_limit, rate_rule
+        self.per_block, self.timestamps = per_block, timestamps
+        self._arrivals: list[float] = []
         self.stats = {"requests": 0, "rate_limited": 0, "range_refused": 0, "dropped": 0}
         self.stats["get_logs"] = 0
         self.stats["history_refused"] = 0
+        self.stats["calls"] = 0  # JSON-RPC calls, each of a batch counted
         self._lock = threading.Lock()
         self._tokens = rps or 0.0
         self._refilled = time.monotonic()
@@ -77,9 +91,18 @@ class ProviderProxy:
     # ------------------------------------------------------------------ limits
 
     def _admit(self, count: int) -> bool:
-        """Takes `count` tokens from the bucket (capacity one second of requests)."""
+        """Takes `count` tokens from the bucket (capacity one second of requests), or with
+        the window rule admits `count` calls only if the last second holds room for them."""
         if not self.rps:
             return True
+        if self.rate_rule == "window":
+            with self._lock:
+                now = time.monotonic()
+                self._arrivals = [t for t in self._arrivals if now - t < 1.0]
+                if len(self._arrivals) + count > self.rps:
+                    return False
+                self._arrivals += [now] * count
+                return True
         with self._lock:
             now = time.monotonic()
             self._tokens = min(self.rps, self._tokens + (now - self._refilled) * self.rps)
@@ -130,9 +153,15 @@ class ProviderProxy:
                 span = int(end, 16) - int(start, 16) + 1
                 if span > self.max_range:
                     self.stats["range_refused"] += 1
-                    message = f"exceed maximum block range: {self.max_range}"
+                    message = (
+                        f"exceed maximum block range: {self.max_range}"
+                        if self.name_limit
+                        else "block range too large"
+                    )
                     error = {"code": -32005, "message": message}
                     return {"jsonrpc": "2.0", "id": rid, "error": error}
+                if self.per_block:
+                    time.sleep(span * self.per_block)
             if self.spread > 1:
                 if isinstance(start, str) and start.startswith("0x"):
                     query["fromBlock"] = hex(-(-int(start, 16) // self.spread))
@@ -143,6 +172,8 @@ class ProviderProxy:
             answer = self._post({**request, "params": [query]})
             for log in answer.get("result") or []:
                 log["blockNumber"] = self._virtual(log["blockNumber"])
+                if not self.timestamps:
+                    log.pop("blockTimestamp", None)
             return answer
         if self.spread > 1:
             if method == "eth_blockNumber":
@@ -229,6 +260,8 @@ class ProviderProxy:
                     return
                 payload = json.loads(body)
                 calls = len(payload) if isinstance(payload, list) else 1
+                with proxy._lock:
+                    proxy.stats["calls"] += calls
                 if not proxy._admit(calls):
                     with proxy._lock:
                         proxy.stats["rate_limited"] += 1

@@ -33,7 +33,14 @@ from eth_abi import decode as abi_decode
 from eth_utils import event_abi_to_log_topic
 
 from itgen_chain.exceptions import IndexerError, IndexerRPCError, RetriesSpent
-from itgen_chain.retrying import DEFAULT_RETRIES, RANGE, Retrier, classify
+from itgen_chain.retrying import (
+    DEFAULT_RETRIES,
+    RANGE,
+    RateLimiter,
+    Retrier,
+    classify,
+    installed_limiter,
+)
 from itgen_chain.store import Store
 
 TRANSFER_TOPIC = "0xddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef"
@@ -47,9 +54,10 @@ UPSERT_BLOCK = (
     "INSERT INTO blocks VALUES (?, ?, ?) ON CONFLICT (number) DO UPDATE SET "
     "hash = excluded.hash, timestamp = excluded.timestamp"
 )
-# Fetched ranges are written together, up to this many or this often.
-WRITE_RANGES = 64
-WRITE_SECONDS = 2.0
+# Fetched ranges are written together, up to this many or this often (each write asks for
+# its checkpoint's header: a call on the provider's rate, so not too often).
+WRITE_RANGES = 256
+WRITE_SECONDS = 10.0
 REFUSED_ERRORS = (
     "-32601",
     "method not found",
@@ -78,7 +86,8 @@ class IndexerSettings:
     workers: int = 1
     """Ranges in flight at once (each its own connection); results are written in order."""
     rps: float = 0.0
-    """Requests per second at most (a token bucket shared by the workers); 0: no limit."""
+    """Requests per second at most (in any window, shared by the workers; a JSON-RPC batch
+    counts each of its calls); 0: no limit."""
     confirmations: int = 0
     """Blocks below the head that are not yet indexed (15 is a safe choice on BNB Chain);
     with `finalized`, the depth used when the node does not answer for its finalized block."""
@@ -237,7 +246,7 @@ class Indexer:
         self.retrier = Retrier(
             self.settings.retries, self.settings.backoff, sleep=lambda seconds: self.sleep(seconds)
         )
-        self.bucket = TokenBucket(self.settings.rps) if self.settings.rps else None
+        self.limiter = RateLimiter(self.settings.rps) if self.settings.rps else None
         self.planner: RangePlanner | None = None
         # JSON-RPC batches (a list of (method, params) -> a list of results), where the
         # provider takes them: block headers for logs without blockTimestamp.
@@ -271,8 +280,8 @@ class Indexer:
     def call(self, method: str, params: list) -> Any:
         """One JSON-RPC call, retried on rate limits and dropped connections (retrying.py);
         a range refusal is left to get_logs."""
-        if self.bucket is not None:
-            self.bucket.take()
+        if self.limiter is not None:
+            self.limiter.take()
         return self.retrier.call(method, self.request, method, params)
 
     def _get_logs(self, start: int, end: int) -> list[dict[str, Any]]:
@@ -523,18 +532,19 @@ class Indexer:
         return logs
 
     def headers(self, numbers: set[int]) -> dict[int, dict[str, Any]]:
-        """Block headers by number: HEADER_BATCH a request where the provider takes JSON-RPC
-        batches, else one request each."""
+        """Block headers by number: HEADER_BATCH a request (no more than the rate allows in a
+        second) where the provider takes JSON-RPC batches, else one request each."""
         wanted = sorted(numbers)
         if self.batch is None:
             return {number: self.block(number) for number in wanted}
         found: dict[int, dict[str, Any]] = {}
         batch = self.batch
-        for first in range(0, len(wanted), HEADER_BATCH):
-            chunk = wanted[first : first + HEADER_BATCH]
-            if self.bucket is not None:
-                for _ in chunk:
-                    self.bucket.take()
+        limiter = self.limiter or installed_limiter()
+        size = min(HEADER_BATCH, limiter.cap) if limiter else HEADER_BATCH
+        for first in range(0, len(wanted), size):
+            chunk = wanted[first : first + size]
+            if self.limiter is not None:  # a batch's calls each count, sent together
+                self.limiter.take(len(chunk))
             calls = [("eth_getBlockByNumber", [hex(number), False]) for number in chunk]
             try:
                 answers = self.retrier.call("a batch of block headers", batch, calls)
@@ -701,30 +711,6 @@ def range_hint(message: str) -> int | None:
         value = int(re.sub(r"[,_]", "", named.group(1)))
         return value if value > 0 else None
     return None
-
-
-class TokenBucket:
-    """At most `rate` takes a second on average, bursts of up to one second's worth."""
-
-    def __init__(self, rate: float) -> None:
-        import threading
-
-        self.rate = rate
-        self.tokens = rate
-        self.updated = time.monotonic()
-        self.lock = threading.Lock()
-
-    def take(self) -> None:
-        while True:
-            with self.lock:
-                now = time.monotonic()
-                self.tokens = min(self.rate, self.tokens + (now - self.updated) * self.rate)
-                self.updated = now
-                if self.tokens >= 1:
-                    self.tokens -= 1
-                    return
-                wait = (1 - self.tokens) / self.rate
-            time.sleep(wait)
 
 
 def rpc(provider: Any) -> Callable[[str, list], Any]:

@@ -129,16 +129,50 @@ class Retrier:
         raise AssertionError("unreachable")
 
 
+class RateLimiter:
+    """At most `rate` calls a second, in any window: a call waits until the last window holds
+    room for it. Providers count by token buckets or by sliding windows; a sliding window is
+    the stricter, and a client that keeps to it keeps to both. The window is 5% longer than
+    the rate says, so that a call that travels a little faster than the one before it is
+    never the provider's one too many."""
+
+    def __init__(self, rate: float) -> None:
+        import threading
+        from collections import deque
+
+        self.rate = rate
+        self.cap = max(1, int(rate))  # calls in a window, and the largest batch
+        self.window = self.cap / rate * 1.05
+        self.sent: deque[float] = deque()
+        self.lock = threading.Lock()
+
+    def take(self, count: int = 1) -> None:
+        """Waits until `count` calls (at most `cap`) may go now, and counts them sent."""
+        count = min(count, self.cap)
+        while True:
+            with self.lock:
+                now = time.monotonic()
+                while self.sent and now - self.sent[0] >= self.window:
+                    self.sent.popleft()
+                if len(self.sent) + count <= self.cap:
+                    self.sent.extend([now] * count)
+                    return
+                wait = self.window - (now - self.sent[len(self.sent) + count - self.cap - 1])
+            time.sleep(max(wait, 0.001))
+
+
 _installed: dict[str, Any] = {}
 
 
-def install(retries: int = DEFAULT_RETRIES, backoff: float = 0.5) -> None:
+def install(retries: int = DEFAULT_RETRIES, backoff: float = 0.5, rps: float = 0) -> None:
     """Retries every JSON-RPC call made over HTTP in this process (web3's HTTPProvider, which
-    ape's providers use, connecting included) on rate limits and dropped connections; a
-    later call sets another number of retries."""
+    ape's providers use, connecting included) on rate limits and dropped connections, and
+    with `rps` sends at most that many calls a second, every attempt counted (a batch's
+    calls each); a later call sets other numbers."""
     from web3.providers.rpc import HTTPProvider
 
     _installed["retrier"] = Retrier(retries=retries, backoff=backoff)
+    _installed["limiter"] = RateLimiter(rps) if rps else None
     if "single" in _installed:
         return
     single, batch = HTTPProvider.make_request, HTTPProvider.make_batch_request
@@ -150,6 +184,8 @@ def install(retries: int = DEFAULT_RETRIES, backoff: float = 0.5) -> None:
         self.exception_retry_configuration = None
 
         def once() -> Any:
+            if limiter := _installed.get("limiter"):
+                limiter.take()
             response = single(self, method, params)
             error = response.get("error") if isinstance(response, dict) else None
             if isinstance(error, dict):
@@ -163,7 +199,13 @@ def install(retries: int = DEFAULT_RETRIES, backoff: float = 0.5) -> None:
 
     def make_batch_request(self: Any, requests: Any) -> Any:
         self.exception_retry_configuration = None
-        return _installed["retrier"].call("a batch of calls", batch, self, requests)
+
+        def once() -> Any:
+            if limiter := _installed.get("limiter"):
+                limiter.take(len(requests))
+            return batch(self, requests)
+
+        return _installed["retrier"].call("a batch of calls", once)
 
     HTTPProvider.make_request = make_request  # type: ignore[method-assign]
     HTTPProvider.make_batch_request = make_batch_request  # type: ignore[method-assign,assignment]
@@ -182,3 +224,8 @@ def is_connection_error(error: BaseException) -> bool:
 def current() -> Retrier | None:
     """The retrier installed for HTTP calls, if any (its counts say what was retried)."""
     return _installed.get("retrier")
+
+
+def installed_limiter() -> RateLimiter | None:
+    """The rate limit installed for HTTP calls, if any."""
+    return _installed.get("limiter")

@@ -112,7 +112,7 @@ def cli(
     from itgen_chain.program import to_index
     from itgen_chain.retrying import install
 
-    install(retries, backoff)
+    install(retries, backoff, rps)  # every HTTP call: retried, and within --rps
     deployments, told = to_index(escrows, all_programs, program)
     for line in told:
         click.echo(line)
@@ -122,7 +122,7 @@ def cli(
         max_range=max_range,
         grow_to=grow_to,
         workers=workers,
-        rps=rps,
+        rps=0,  # kept below, at the HTTP layer, every attempt counted
         confirmations=confirmations
         if confirmations is not None
         else (0 if local else settings().confirmations),

@@ -10,8 +10,8 @@ import pytest
 import requests
 from helpers import events, make_indexer  # tests/indexer/conftest.py
 
-from itgen_chain.indexer import IndexerSettings, RangePlanner, TokenBucket, range_hint
-from itgen_chain.retrying import DROPPED, RANGE, RATE, Retrier, RetriesSpent, classify
+from itgen_chain.indexer import IndexerSettings, RangePlanner, range_hint
+from itgen_chain.retrying import DROPPED, RANGE, RATE, RateLimiter, Retrier, RetriesSpent, classify
 
 
 @pytest.mark.parametrize(
@@ -88,12 +88,18 @@ def test_ranges_grow_while_accepted_and_never_past_a_refused_size():
     assert 25_000 < planner.size < 50_000  # grows back by halves, under the size refused
 
 
-def test_the_token_bucket_keeps_the_rate():
-    bucket = TokenBucket(50)
+def test_the_rate_limiter_keeps_to_a_sliding_window_of_a_second():
+    """No second ever holds more calls than the rate, batches counted call by call: what a
+    provider that counts by a sliding window (the strictest rule) admits."""
+    limiter = RateLimiter(50)
+    sent = []
     began = time.monotonic()
-    for _ in range(100):
-        bucket.take()
-    assert time.monotonic() - began >= 0.9  # 50 at once, then 50 more at 50 a second
+    for n in range(120):
+        limiter.take(10 if n % 20 == 0 else 1)
+        sent += [time.monotonic()] * (10 if n % 20 == 0 else 1)
+    assert all(sum(1 for t in sent if 0 <= t - first < 1.0) <= 50 for first in sent)
+    assert time.monotonic() - began >= (len(sent) - 50) / 50  # the rate, not more
+    assert time.monotonic() - began < (len(sent) / 50) * 1.1 + 0.2  # and not much less
 
 
 def test_rate_limits_are_retried_without_splitting_the_range(program, chain, project, tmp_path):
