@@ -14,7 +14,8 @@ NETWORK ?= ethereum:local:foundry
 help:
 	@echo "make demo   - set up, then run the whole program on a local chain (anvil)"
 	@echo "make test   - set up, then run the test suite"
-	@echo "make bench  - gas and indexing benchmarks, written to bench/"
+	@echo "make bench  - gas, indexing, provider, roster and watch benchmarks, into bench/"
+	@echo "              (about 25 minutes; one of them: make bench ONLY=provider)"
 	@echo "make package-contracts (after changing contracts/), make slither, make lint,"
 	@echo "make property-slow, make safe-cli (for the safe-cli file test), make clean"
 
@@ -94,7 +95,7 @@ demo: setup
 	sh tools/with-anvil.sh ape run demo --network $(NETWORK)
 
 bench: setup
-	sh tools/with-anvil.sh ape run bench --network $(NETWORK)
+	sh tools/with-anvil.sh ape run bench --network $(NETWORK) $(if $(ONLY),--only $(ONLY))
 
 clean:
 	rm -rf .build contracts/.cache out

@@ -187,10 +187,11 @@ def render(gas_report: dict, index_report: dict | None, roster_report: dict | No
             f"{'met' if g['indexer_vs_bare']['met'] else 'missed'}). "
             f"Indexer / ape query: {g['indexer_vs_ape']['ratio']} (goal ≥ 5: "
             f"{'met' if g['indexer_vs_ape']['met'] else 'missed'}).",
-            "The indexer decodes and stores escrow events and the token's transfers in and out "
-            "(both counted); the bare fetch runs the same three eth_getLogs queries without decoding "
-            "or storage; ape's query reads ScholarshipReleased only. `indexer` writes SQLite, "
-            "`indexer_postgresql` a PostgreSQL database on a server the benchmark starts.",
+            "The indexer decodes and stores the escrow's events (the program is funded through "
+            "`fund`, so the balance matches the events and no transfer is scanned) and reads the "
+            "balance once; the bare fetch runs the same eth_getLogs query, one a range, without "
+            "decoding or storage; ape's query reads ScholarshipReleased only. `indexer` writes "
+            "SQLite, `indexer_postgresql` a PostgreSQL database on a server the benchmark starts.",
         ]
     from devtools import rosterbench
 

@@ -107,22 +107,28 @@ class Tally:
         return self.funded + self.direct_in - self.released - self.reclaimed - self.direct_out
 
 
+# The events that move money: what the balance from the events needs.
+MONEY_EVENTS = ("Funded", "ScholarshipReleased", "Reclaimed", "Transfer")
+
+
 def load_events(
-    database: Path | str, escrow: str | None = None
+    database: Path | str, escrow: str | None = None, names: Sequence[str] = ()
 ) -> tuple[list[Event], dict[str, str]]:
-    """The index's events of one escrow in order, and the index's meta with ``escrow`` and
-    ``token`` of that escrow (SQLite file or PostgreSQL URL). An index of several programs
-    needs `escrow`: its own events and its own token's transfers into and out of it; another
-    token sent to it is no part of its books."""
+    """The index's events of one escrow in order (only those named `names`, when given), and
+    the index's meta with ``escrow`` and ``token`` of that escrow (SQLite file or PostgreSQL
+    URL). An index of several programs needs `escrow`: its own events and its own token's
+    transfers into and out of it; another token sent to it is no part of its books."""
     from itgen_chain.store import Store
 
     db = Store(database)
     meta = dict(db.all("SELECT key, value FROM meta"))
     token_of = dict(db.all("SELECT escrow, token FROM programs"))
+    only = f"WHERE e.event IN ({', '.join('?' * len(names))}) " if names else ""
     rows = db.all(
         "SELECT e.block_number, e.log_index, e.tx_hash, e.event, e.args, b.timestamp, "
-        "e.contract FROM events e LEFT JOIN blocks b ON b.number = e.block_number "
-        "ORDER BY e.block_number, e.log_index"
+        f"e.contract FROM events e LEFT JOIN blocks b ON b.number = e.block_number {only}"
+        "ORDER BY e.block_number, e.log_index",
+        tuple(names),
     )
     db.close()
     escrows = meta["escrow"].split(",")
@@ -164,8 +170,9 @@ def _token_of(escrow: str, token_of: dict[str, str], meta: dict[str, str]) -> st
     )
 
 
-def tally(events: Iterable[Event], escrow: str) -> Tally:
-    """What the events move. Transfers between the escrow and itself move nothing."""
+def tally(events: Iterable[Event], escrow: str, payouts: bool = True) -> Tally:
+    """What the events move. Transfers between the escrow and itself move nothing. Without
+    `payouts`, the amounts alone (the indexer's balance check: no Payout rows to build)."""
     t = Tally()
     escrow = escrow.lower()
     for event in events:
@@ -174,10 +181,11 @@ def tally(events: Iterable[Event], escrow: str) -> Tally:
             t.funded += int(a["amount"])
             t.funded_by_tx[event.tx_hash] += int(a["amount"])
         elif event.name == "ScholarshipReleased":
-            payout = _payout(event)
-            t.released += payout.amount
-            t.paid_out_by_tx[event.tx_hash] += payout.amount
-            t.payouts.append(payout)
+            amount = int(a["amount"])
+            t.released += amount
+            t.paid_out_by_tx[event.tx_hash] += amount
+            if payouts:
+                t.payouts.append(_payout(event))
         elif event.name == "Reclaimed":
             t.reclaimed += int(a["amount"])
             t.paid_out_by_tx[event.tx_hash] += int(a["amount"])

@@ -391,7 +391,8 @@ class Indexer:
 
         off, matched = {}, {}
         for escrow, token in self.token_of.items():
-            t = books.tally(books.load_events(self.database, escrow)[0], escrow)
+            events = books.load_events(self.database, escrow, books.MONEY_EVENTS)[0]
+            t = books.tally(events, escrow, payouts=False)
             actual = self.balance_of(token, escrow, target)
             if actual != t.balance:
                 off[escrow] = actual - t.balance
