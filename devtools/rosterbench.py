@@ -63,7 +63,9 @@ def measure(project: Any, chain: Any, accounts: list, work: Path, rows: int = 10
 
     floor = baseline(roster, record.salt)
     started = time.perf_counter()
-    jobs.attest(roster, registrar, batch_size=100, dry_run=True, yes=True, program="rosterbench")
+    jobs.attest(
+        roster, registrar, batch_size=100, dry_run=True, yes=True, program_name="rosterbench"
+    )
     dry_run = time.perf_counter() - started
 
     # `sign` as a registrar runs it: its own process, whose peak memory is the figure.

@@ -38,11 +38,11 @@ def _program(project: Any, chain: Any, accounts: list[Any], allowance: int) -> A
     token = project.BscUsdLike.deploy(sender=admin)
     end = chain.pending_timestamp + 270 * DAY
     deploy(admin, Terms(token.address, donor.address, admin.address, end), force=True)
-    conn = connect()
-    token.mint(conn.escrow, max(1_000_000, allowance) * UNIT, sender=admin)
-    conn.escrow.setCourse(1, 450 * UNIT, 50 * UNIT, True, 0, sender=admin)
-    conn.escrow.setRegistrar(registrar, allowance * UNIT, end, 0, sender=admin)
-    return conn
+    program = connect()
+    token.mint(program.escrow, max(1_000_000, allowance) * UNIT, sender=admin)
+    program.escrow.setCourse(1, 450 * UNIT, 50 * UNIT, True, 0, sender=admin)
+    program.escrow.setRegistrar(registrar, allowance * UNIT, end, 0, sender=admin)
+    return program
 
 
 def _batch(w3_escrow: Any, sender: str, payees: list[str]) -> int:
@@ -62,11 +62,11 @@ def thief(
 
     from itgen_chain.watch import Watch, WatchSettings
 
-    conn = _program(project, chain, accounts, 200_000)
-    w3_escrow = chain.provider.web3.eth.contract(conn.escrow.address, abi=conn.payouts.abi)
+    program = _program(project, chain, accounts, 200_000)
+    w3_escrow = chain.provider.web3.eth.contract(program.escrow.address, abi=program.payouts.abi)
     with tempfile.TemporaryDirectory() as folder:
         watch = Watch(
-            conn, Path(folder) / "w.json", [], accounts[0], settings=WatchSettings(**settings)
+            program, Path(folder) / "w.json", [], accounts[0], settings=WatchSettings(**settings)
         )
         thief_wallet = to_checksum_address(os.urandom(20))
         paid, first, blocks = 0, None, 0
@@ -86,10 +86,10 @@ def thief(
             if alerts and warned is None:
                 warned = (paid, alerts[0].rule)
             blocks += 1
-            if conn.escrow.paused():
+            if program.escrow.paused():
                 break
         paused = chain.provider.web3.eth.block_number
-    stopped = bool(conn.escrow.paused())
+    stopped = bool(program.escrow.paused())
     return {
         "settings": settings,
         "stopped_by": "the watch's pause" if stopped else "the key's allowance, not the watch",
@@ -104,8 +104,8 @@ def thief(
 def latency(project: Any, chain: Any, accounts: list[Any], alerts: int = 40) -> dict[str, Any]:
     from itgen_chain.watch import Watch, WebhookSink
 
-    conn = _program(project, chain, accounts, 900_000)
-    w3_escrow = chain.provider.web3.eth.contract(conn.escrow.address, abi=conn.payouts.abi)
+    program = _program(project, chain, accounts, 900_000)
+    w3_escrow = chain.provider.web3.eth.contract(program.escrow.address, abi=program.payouts.abi)
     arrived: dict[str, float] = {}
 
     class Receiver(BaseHTTPRequestHandler):
@@ -124,7 +124,7 @@ def latency(project: Any, chain: Any, accounts: list[Any], alerts: int = 40) -> 
     stop = threading.Event()
     with tempfile.TemporaryDirectory() as folder:
         # dry run: every alert is delivered, none pauses, so the batches keep coming
-        watch = Watch(conn, Path(folder) / "w.json", [WebhookSink(url, "k")], None, True)
+        watch = Watch(program, Path(folder) / "w.json", [WebhookSink(url, "k")], None, True)
 
         def loop() -> None:
             while not stop.is_set():

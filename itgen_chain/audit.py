@@ -16,7 +16,7 @@ def run_audit(
     roster_path: Path | None = None,
     echo: Callable[[str], None] = lambda line: None,
     escrow: str | None = None,
-    program: str = "main",
+    program_name: str = "main",
 ) -> tuple[dict[str, Any], dict[str, Path]]:
     from ape import chain
 
@@ -24,27 +24,27 @@ def run_audit(
     from itgen_chain.roster import LATEST_RULE, read_roster
     from itgen_chain.verification import compare
 
-    conn = connect(escrow, program)
-    address = conn.escrow.address
+    program = connect(escrow, program_name)
+    address = program.escrow.address
     events_meta = books.load_events(db, address)[1]
     indexed = int(events_meta["checkpoint"])
     # Never historical state: a normal node keeps only recent blocks. The balance is read at
     # the head and compared with the events, plus the transfers since the indexed block.
-    head_check = _head_check(conn, chain.provider, indexed)
+    head_check = _head_check(program, chain.provider, indexed)
     roster = None
     if roster_path is not None:
-        rule = getattr(conn.deployment, "reference_rule", LATEST_RULE)
-        rows = read_roster(roster_path, conn.deployment.salt, rule=rule)
+        rule = getattr(program.deployment, "reference_rule", LATEST_RULE)
+        rows = read_roster(roster_path, program.deployment.salt, rule=rule)
         roster = [
             (r.row, r.attestation.student_id, int(r.attestation.milestone), r.attestation.payee)
             for r in rows
         ]
-    symbol = conn.token.symbol()
+    symbol = program.token.symbol()
     audit = books.build(
-        db, None, conn.decimals, chain.chain_id, symbol, roster, head_check, escrow=address
+        db, None, program.decimals, chain.chain_id, symbol, roster, head_check, escrow=address
     )
-    code = bytes(chain.provider.web3.eth.get_code(conn.escrow.address))
-    verdict = compare(conn.escrow.address, code)
+    code = bytes(chain.provider.web3.eth.get_code(program.escrow.address))
+    verdict = compare(program.escrow.address, code)
     audit["code_verification"] = {"match": verdict.match, "detail": verdict.detail}
     paths = report.write(audit, out)
     for line in report.summary(audit):
@@ -53,7 +53,7 @@ def run_audit(
     return audit, paths
 
 
-def _head_check(conn: Any, provider: Any, indexed: int) -> dict[str, int]:
+def _head_check(program: Any, provider: Any, indexed: int) -> dict[str, int]:
     """The escrow's token balance at the head, and the net of the token's transfers into
     and out of the escrow after block `indexed` up to it (eth_getLogs, 5,000 blocks a call)."""
     from eth_utils import keccak
@@ -62,9 +62,9 @@ def _head_check(conn: Any, provider: Any, indexed: int) -> dict[str, int]:
 
     request = rpc(provider)
     head = int(request("eth_blockNumber", []), 16)
-    balance = conn.token.balanceOf(conn.escrow, block_id=head)
+    balance = program.token.balanceOf(program.escrow, block_id=head)
     topic = "0x" + keccak(b"Transfer(address,address,uint256)").hex()
-    escrow = "0x" + bytes(12).hex() + conn.escrow.address[2:].lower()
+    escrow = "0x" + bytes(12).hex() + program.escrow.address[2:].lower()
     net = 0
     for start in range(indexed + 1, head + 1, 5_000):
         end = min(start + 4_999, head)
@@ -73,7 +73,7 @@ def _head_check(conn: Any, provider: Any, indexed: int) -> dict[str, int]:
                 "eth_getLogs",
                 [
                     {
-                        "address": conn.token.address,
+                        "address": program.token.address,
                         "fromBlock": hex(start),
                         "toBlock": hex(end),
                         "topics": topics,
@@ -87,7 +87,7 @@ def _head_check(conn: Any, provider: Any, indexed: int) -> dict[str, int]:
     newer = (
         claims.logs(
             request,
-            {"address": conn.escrow.address, "topics": [claims.RELEASED_TOPIC]},
+            {"address": program.escrow.address, "topics": [claims.RELEASED_TOPIC]},
             indexed + 1,
             head,
         )

@@ -30,16 +30,21 @@ def _network_choice() -> str:
 
 
 def _parse(
-    path: Path, conn: Any, pattern: str | None, delimiter: str | None, program: str, echo: Echo
+    path: Path,
+    program: Any,
+    pattern: str | None,
+    delimiter: str | None,
+    program_name: str,
+    echo: Echo,
 ) -> ParsedRoster:
     """The roster under the program's reference rule and pattern (--reference-pattern, else
     the program's `reference_patterns` entry in the itgen: config); ignored columns named."""
     from itgen_chain.config import settings
 
-    pattern = pattern or settings().reference_patterns.get(program)
-    rule = getattr(conn.deployment, "reference_rule", LATEST_RULE)
+    pattern = pattern or settings().reference_patterns.get(program_name)
+    rule = getattr(program.deployment, "reference_rule", LATEST_RULE)
     parsed = parse_roster(
-        path, conn.deployment.salt, pattern=pattern, delimiter=delimiter, rule=rule
+        path, program.deployment.salt, pattern=pattern, delimiter=delimiter, rule=rule
     )
     if parsed.ignored:
         echo(f"{path}: column(s) {', '.join(parsed.ignored)} ignored (not roster columns)")
@@ -86,7 +91,7 @@ class RunOptions:
     batch_size: int
     dry_run: bool
     yes: bool
-    program: str = "main"
+    program_name: str = "main"
     escrow: str | None = None
     salt_file: Path | None = None
     verbose: bool = False
@@ -94,8 +99,8 @@ class RunOptions:
     def resume(self, command: str, path: Path, account: Any) -> str:
         """The `ape itgen` command line that runs this again (and resumes it)."""
         line = f"ape itgen {command} {path} --network {_network_choice()} --account {account.alias}"
-        if self.program != "main":
-            line += f" --program {self.program}"
+        if self.program_name != "main":
+            line += f" --program {self.program_name}"
         if self.escrow:
             line += f" --escrow {self.escrow}"
             line += f" --salt-file {self.salt_file}" if self.salt_file else ""
@@ -129,27 +134,29 @@ def _run(
 
     @guard_node(resume)
     def run() -> Plan:
-        conn = connect(o.escrow, o.program, salt_file=o.salt_file)
-        client = conn.payouts
+        program = connect(o.escrow, o.program_name, salt_file=o.salt_file)
+        client = program.payouts
         journal = Journal.for_run(
-            chain.chain_id, conn.escrow.address, account.address, conn.deployment.salt_id
+            chain.chain_id, program.escrow.address, account.address, program.deployment.salt_id
         )
         if settled := client.settle(journal):
             echo(f"settled {settled} transaction(s) left by an interrupted run")
         if journal.torn:
             lines = ", ".join(map(str, journal.torn))
             echo(f"{journal.path}: line(s) {lines} torn by an interrupted write, ignored")
-        plan = make_plan(conn, client)
-        _describe(plan, conn.decimals, o.batch_size, echo)
+        plan = make_plan(program, client)
+        _describe(plan, program.decimals, o.batch_size, echo)
         if o.dry_run:
             _dry_run(client, plan, account, o.batch_size, by_sig, echo)
         elif plan.to_send:
-            question = f"Release {format_tokens(plan.total, conn.decimals)} tokens of scholarships?"
+            question = (
+                f"Release {format_tokens(plan.total, program.decimals)} tokens of scholarships?"
+            )
             ask(question, o.yes, talk.confirm)
             bar = talk.progress(len(plan.to_send), "attesting")
             with signing(account, o.verbose), bar as advance:
                 hashes = client.send(
-                    plan, account, journal, o.batch_size, by_sig, conn.legacy_gas, advance, echo
+                    plan, account, journal, o.batch_size, by_sig, program.legacy_gas, advance, echo
                 )
             paid = len(plan.to_send) - len(plan.skipped_on_chain)
             echo(f"paid {paid} in {len(hashes)} transaction(s)")
@@ -177,7 +184,7 @@ def attest(
     progress: Progress = no_progress,
     pattern: str | None = None,
     delimiter: str | None = None,
-    program: str = "main",
+    program_name: str = "main",
     escrow: str | None = None,
     salt_file: Path | None = None,
     verbose: bool = False,
@@ -189,15 +196,15 @@ def attest(
     if is_link_roster(path, delimiter):
         _reserve_links(
             path, account, claim_page, links_out, dry_run, yes, echo, confirm,
-            pattern, delimiter, program, escrow, salt_file,
+            pattern, delimiter, program_name, escrow, salt_file,
         )  # fmt: skip
         return Plan()
 
-    def make_plan(conn: Any, client: Payouts) -> Plan:
-        parsed = _parse(path, conn, pattern, delimiter, program, echo)
+    def make_plan(program: Any, client: Payouts) -> Plan:
+        parsed = _parse(path, program, pattern, delimiter, program_name, echo)
         return client.plan(str(path), parsed.rows, account.address, errors=parsed.errors)
 
-    options = RunOptions(batch_size, dry_run, yes, program, escrow, salt_file, verbose)
+    options = RunOptions(batch_size, dry_run, yes, program_name, escrow, salt_file, verbose)
     return _run("attest", path, account, make_plan, False, options, Talk(echo, confirm, progress))
 
 
@@ -212,7 +219,7 @@ def _reserve_links(
     confirm: Confirm | None,
     pattern: str | None,
     delimiter: str | None,
-    program: str,
+    program_name: str,
     escrow: str | None,
     salt_file: Path | None,
 ) -> None:
@@ -225,12 +232,12 @@ def _reserve_links(
             f"{path} has no payee column, so its students get claim links: give the charity's "
             "claim page with --claim-page URL (or claim_page in the itgen: config)"
         )
-    conn = connect(escrow, program, salt_file=salt_file)
-    parsed = _parse(path, conn, pattern, delimiter, program, echo)
+    program = connect(escrow, program_name, salt_file=salt_file)
+    parsed = _parse(path, program, pattern, delimiter, program_name, echo)
     out = links_out or Path("claims") / path.stem
     with signing(account, False):
         links.reserve(
-            conn, parsed, path, account, base=base, out=out, relayer=settings().relayer_url,
+            program, parsed, path, account, base=base, out=out, relayer=settings().relayer_url,
             dry_run=dry_run, yes=yes, echo=echo, confirm=confirm,
         )  # fmt: skip
 
@@ -241,7 +248,7 @@ def cancel_links(
     rows: set[int],
     *,
     yes: bool,
-    program: str = "main",
+    program_name: str = "main",
     escrow: str | None = None,
     salt_file: Path | None = None,
     echo: Echo = quiet,
@@ -250,15 +257,15 @@ def cancel_links(
 ) -> int:
     """Cancels the open reservations of a link roster's `rows` (as their registrar or the
     admin); returns how many. Every row that is not an open reservation is named at once."""
-    conn = connect(escrow, program, salt_file=salt_file)
-    parsed = _parse(path, conn, None, None, program, echo)
+    program = connect(escrow, program_name, salt_file=salt_file)
+    parsed = _parse(path, program, None, None, program_name, echo)
     found = {row.row: row.attestation for row in parsed.rows if row.row in rows}
     errors = [
         RowError(n, "row", "not a valid row of the roster") for n in sorted(rows - set(found))
     ]
     keys = []
     for number, att in sorted(found.items()):
-        if int(conn.escrow.reservation(att.student_id, int(att.milestone)).claimKey, 16) == 0:
+        if int(program.escrow.reservation(att.student_id, int(att.milestone)).claimKey, 16) == 0:
             errors.append(
                 RowError(number, "row", "no open reservation (claimed, cancelled or paid)")
             )
@@ -267,7 +274,7 @@ def cancel_links(
         raise RosterError(str(path), errors)
     ask(f"Cancel {len(keys)} claim link(s)?", yes, confirm)
     with signing(account, False):
-        conn.send("cancelling", conn.escrow.cancelReservations, keys, sender=account)
+        program.send("cancelling", program.escrow.cancelReservations, keys, sender=account)
     echo(f"cancelled {len(keys)} reservation(s); run attest on {path} again for new links")
     return len(keys)
 
@@ -284,7 +291,7 @@ def sign(
     progress: Progress = no_progress,
     pattern: str | None = None,
     delimiter: str | None = None,
-    program: str = "main",
+    program_name: str = "main",
     escrow: str | None = None,
     salt_file: Path | None = None,
 ) -> int:
@@ -292,10 +299,10 @@ def sign(
     over; rows already paid are left out and counted."""
     from ape import chain
 
-    conn = connect(escrow, program, salt_file=salt_file)
-    parsed = _parse(path, conn, pattern, delimiter, program, echo)
+    program = connect(escrow, program_name, salt_file=salt_file)
+    parsed = _parse(path, program, pattern, delimiter, program_name, echo)
     rows, errors = parsed.rows, parsed.errors
-    client = conn.payouts
+    client = program.payouts
     # The checks a relayer will make; rows already paid are not signed.
     plan = client.plan(str(path), rows, account.address, errors=errors)
     if plan.skipped:
@@ -312,7 +319,7 @@ def sign(
             + ("every row is already paid" if plan.skipped else "the roster has no rows")
             + "); no file written"
         )
-    epoch = conn.escrow.registrar(account.address).epoch
+    epoch = program.escrow.registrar(account.address).epoch
     # From the latest block's time, not the pending one: the escrow counts its 30-day cap
     # from the block that pays, which is never earlier than this one.
     deadline = chain.provider.get_block("latest").timestamp + valid_days * 86_400
@@ -329,7 +336,7 @@ def sign(
 
     # An unlocked keystore account warns "Using cached key" on every signature: the one
     # confirmation above is the user's; the row-by-row warnings are noise.
-    escrow_address = conn.escrow.address
+    escrow_address = program.escrow.address
     quiet_log = logger.at_level(LogLevel.ERROR)
     with signing(account), quiet_log, progress(len(rows), "signing") as advance:
         count = signed_file.write(
@@ -350,24 +357,24 @@ def relay(
     echo: Echo = quiet,
     confirm: Confirm | None = None,
     progress: Progress = no_progress,
-    program: str = "main",
+    program_name: str = "main",
     escrow: str | None = None,
     salt_file: Path | None = None,
     verbose: bool = False,
 ) -> Plan:
     """Submits a signed file from any funded account, after checking every signature."""
 
-    def make_plan(conn: Any, client: Payouts) -> Plan:
+    def make_plan(program: Any, client: Payouts) -> Plan:
         from ape import chain
 
         from itgen_chain.roster import RosterRow
 
-        entries, errors = signed_file.read(path, chain.chain_id, conn.escrow.address)
+        entries, errors = signed_file.read(path, chain.chain_id, program.escrow.address)
         now = chain.provider.get_block("latest").timestamp
         signers, standings = {}, {}
         for row, item, signer in entries:
             if signer not in standings:
-                standings[signer] = conn.escrow.registrar(signer)
+                standings[signer] = program.escrow.registrar(signer)
             standing = standings[signer]
             if not standing.active or now > standing.expiry:
                 errors.append(
@@ -400,5 +407,5 @@ def relay(
         signed = {row: item for row, item, _ in entries}
         return client.plan(str(path), rows, signers.__getitem__, signed)
 
-    options = RunOptions(batch_size, dry_run, yes, program, escrow, salt_file, verbose)
+    options = RunOptions(batch_size, dry_run, yes, program_name, escrow, salt_file, verbose)
     return _run("relay", path, account, make_plan, True, options, Talk(echo, confirm, progress))

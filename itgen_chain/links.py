@@ -66,7 +66,7 @@ class LinkPlan:
         return sum(r.amount for r in self.to_reserve)
 
 
-def cancellations(conn: Any, student_ids: Sequence[bytes]) -> dict[tuple[bytes, int], int]:
+def cancellations(program: Any, student_ids: Sequence[bytes]) -> dict[tuple[bytes, int], int]:
     """How often each (student, milestone) had a reservation cancelled: the issue number of
     its next claim key."""
     from ape import chain
@@ -80,8 +80,8 @@ def cancellations(conn: Any, student_ids: Sequence[bytes]) -> dict[tuple[bytes, 
         return [dict(log) for log in web3.eth.get_logs(params[0])]
 
     found: dict[tuple[bytes, int], int] = {}
-    query = {"address": conn.escrow.address, "topics": [CANCELLED_TOPIC]}
-    for log in logs(request, query, conn.deployment.block, web3.eth.block_number):
+    query = {"address": program.escrow.address, "topics": [CANCELLED_TOPIC]}
+    for log in logs(request, query, program.deployment.block, web3.eth.block_number):
         topics = [bytes(t) for t in log["topics"]]
         sid = topics[1]
         if sid in wanted:
@@ -90,10 +90,10 @@ def cancellations(conn: Any, student_ids: Sequence[bytes]) -> dict[tuple[bytes, 
     return found
 
 
-def plan(conn: Any, parsed: ParsedRoster, path: Path, seed: bytes, registrar: str) -> LinkPlan:
+def plan(program: Any, parsed: ParsedRoster, path: Path, seed: bytes, registrar: str) -> LinkPlan:
     """Checks every row against the chain (course, provider, amount, allowance, funds) and
     finds the rows reserved before by this registrar's keys; every bad row named at once."""
-    escrow = conn.escrow
+    escrow = program.escrow
     errors = list(parsed.errors)
     standing = escrow.registrar(registrar)
     if not standing.active:
@@ -101,8 +101,8 @@ def plan(conn: Any, parsed: ParsedRoster, path: Path, seed: bytes, registrar: st
     courses = {c: escrow.course(c) for c in {r.attestation.course_id for r in parsed.rows}}
     ids = [r.attestation.student_id for r in parsed.rows]
     taken = escrow.paidMilestones(ids) if ids else []
-    issues = cancellations(conn, ids)
-    reservations = _reservations(conn, parsed, taken)
+    issues = cancellations(program, ids)
+    reservations = _reservations(program, parsed, taken)
     result = LinkPlan()
     for row, bits in zip(parsed.rows, taken, strict=True):
         att = row.attestation
@@ -166,11 +166,11 @@ def plan(conn: Any, parsed: ParsedRoster, path: Path, seed: bytes, registrar: st
             RowError(
                 0,
                 "total",
-                f"{format_tokens(result.total, conn.decimals)} tokens exceed the remaining "
-                f"allowance {format_tokens(max(remaining, 0), conn.decimals)} of {registrar}",
+                f"{format_tokens(result.total, program.decimals)} tokens exceed the remaining "
+                f"allowance {format_tokens(max(remaining, 0), program.decimals)} of {registrar}",
             )
         )
-    balance = conn.token.balanceOf(escrow)
+    balance = program.token.balanceOf(escrow)
     if escrow.reservedTotal() + result.total > balance:
         errors.append(
             RowError(0, "total", "the escrow does not hold enough to back these reservations")
@@ -180,11 +180,11 @@ def plan(conn: Any, parsed: ParsedRoster, path: Path, seed: bytes, registrar: st
     return result
 
 
-def _reservations(conn: Any, parsed: ParsedRoster, taken: Sequence[int]) -> dict[int, Any]:
+def _reservations(program: Any, parsed: ParsedRoster, taken: Sequence[int]) -> dict[int, Any]:
     """The reservation of each taken row (a rerun's rows), read in JSON-RPC batches."""
     from itgen_chain.payouts import batched_calls
 
-    functions = conn.payouts.w3_escrow.functions
+    functions = program.payouts.w3_escrow.functions
     rows = [
         row
         for row, bits in zip(parsed.rows, taken, strict=True)
@@ -193,20 +193,20 @@ def _reservations(conn: Any, parsed: ParsedRoster, taken: Sequence[int]) -> dict
     calls = [
         functions.reservation(r.attestation.student_id, int(r.attestation.milestone)) for r in rows
     ]
-    results = batched_calls(conn.payouts.web3, calls) if calls else []
+    results = batched_calls(program.payouts.web3, calls) if calls else []
     return {row.row: tuple(result) for row, result in zip(rows, results, strict=True)}
 
 
-def link_for(conn: Any, row: LinkRow, base: str, relayer: str) -> Link:
+def link_for(program: Any, row: LinkRow, base: str, relayer: str) -> Link:
     from ape import chain
 
     return Link(
-        base, chain.chain_id, conn.escrow.address, row.student_id, row.milestone,
-        row.claim_key, row.course_id, format_tokens(row.amount, conn.decimals), relayer,
+        base, chain.chain_id, program.escrow.address, row.student_id, row.milestone,
+        row.claim_key, row.course_id, format_tokens(row.amount, program.decimals), relayer,
     )  # fmt: skip
 
 
-def write_sheet(conn: Any, rows: Sequence[LinkRow], out: Path, base: str, relayer: str) -> Path:
+def write_sheet(program: Any, rows: Sequence[LinkRow], out: Path, base: str, relayer: str) -> Path:
     """links.csv, one QR code per student and a printable sheet.html; returns the folder."""
     import segno
 
@@ -218,10 +218,10 @@ def write_sheet(conn: Any, rows: Sequence[LinkRow], out: Path, base: str, relaye
         writer = csv.writer(handle)
         writer.writerow(["row", "course", "milestone", "amount", "link"])
         for row in listed:
-            url = link_for(conn, row, base, relayer).url()
+            url = link_for(program, row, base, relayer).url()
             writer.writerow(
                 [row.row, row.course_id, row.milestone.name.lower(),
-                 format_tokens(row.amount, conn.decimals), url]
+                 format_tokens(row.amount, program.decimals), url]
             )  # fmt: skip
             codes[row.row] = segno.make(url, error="m").svg_inline(scale=3)
             (out / "qr" / f"row-{row.row}.svg").write_text(codes[row.row], encoding="utf-8")
@@ -233,7 +233,7 @@ def write_sheet(conn: Any, rows: Sequence[LinkRow], out: Path, base: str, relaye
             cards.append(
                 f"<div class=card><div>{svg}</div><p><b>roster row {row.row}</b><br>"
                 f"course {row.course_id}, {row.milestone.name.lower()}: "
-                f"{format_tokens(row.amount, conn.decimals)}<br>"
+                f"{format_tokens(row.amount, program.decimals)}<br>"
                 f"<small>Scan, or open the link, and enter your BNB Chain wallet address. "
                 f"Відскануйте або відкрийте посилання та введіть адресу свого гаманця BNB Chain."
                 f"</small></p></div>"
@@ -245,14 +245,14 @@ def write_sheet(conn: Any, rows: Sequence[LinkRow], out: Path, base: str, relaye
         "<!doctype html><html lang=uk><meta charset=utf-8><title>claim links</title><style>"
         "section{page-break-after:always}.card{display:inline-block;width:45%;margin:1%;"
         "border:1px solid #999;padding:8px;vertical-align:top}</style><body>"
-        f"<h1>Claim links: escrow {conn.escrow.address}</h1>{''.join(pages)}</body></html>",
+        f"<h1>Claim links: escrow {program.escrow.address}</h1>{''.join(pages)}</body></html>",
         encoding="utf-8",
     )
     return out
 
 
 def reserve(
-    conn: Any,
+    program: Any,
     parsed: ParsedRoster,
     path: Path,
     account: Any,
@@ -269,12 +269,12 @@ def reserve(
     (also for rows reserved by an earlier run, with the same links)."""
     from ape import chain
 
-    seed = registrar_seed(account, conn.escrow.address, chain.chain_id)
-    result = plan(conn, parsed, path, seed, account.address)
+    seed = registrar_seed(account, program.escrow.address, chain.chain_id)
+    result = plan(program, parsed, path, seed, account.address)
     todo = result.to_reserve
     done = sum(1 for r in result.rows if r.state == "reserved")
     echo(
-        f"{len(todo)} to reserve for claim links ({format_tokens(result.total, conn.decimals)} "
+        f"{len(todo)} to reserve for claim links ({format_tokens(result.total, program.decimals)} "
         f"tokens); {done} reserved before, {len(result.rows) - len(todo) - done} already paid"
     )
     if dry_run:
@@ -282,7 +282,7 @@ def reserve(
         return result
     if todo:
         ask(
-            f"Reserve {format_tokens(result.total, conn.decimals)} tokens for claim links?",
+            f"Reserve {format_tokens(result.total, program.decimals)} tokens for claim links?",
             yes,
             confirm,
         )
@@ -293,10 +293,10 @@ def reserve(
                 ).as_tuple()
                 for r in todo[start : start + RESERVE_BATCH]
             ]
-            conn.send("reserving", conn.escrow.reserveBatch, batch, sender=account)
+            program.send("reserving", program.escrow.reserveBatch, batch, sender=account)
             for r in todo[start : start + RESERVE_BATCH]:
                 r.state = "reserved"
         echo(f"reserved {len(todo)} in {-(-len(todo) // RESERVE_BATCH)} transaction(s)")
-    folder = write_sheet(conn, result.rows, out, base, relayer)
+    folder = write_sheet(program, result.rows, out, base, relayer)
     echo(f"claim sheet: {folder / 'sheet.html'} ({folder / 'links.csv'}); keep it safe")
     return result

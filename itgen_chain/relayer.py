@@ -46,13 +46,13 @@ class Answer:
 class ClaimDesk:
     """Checks, journals and submits claims for one escrow."""
 
-    def __init__(self, conn: Any, journal: Path) -> None:
+    def __init__(self, program: Any, journal: Path) -> None:
         from ape import chain
 
-        self.conn = conn
+        self.program = program
         self.chain_id = chain.chain_id
         self.web3 = chain.provider.web3
-        self.escrow = self.web3.eth.contract(conn.escrow.address, abi=conn.payouts.abi)
+        self.escrow = self.web3.eth.contract(program.escrow.address, abi=program.payouts.abi)
         self.journal = journal
         self.lock = threading.Lock()
         self.pending: dict[tuple[bytes, int], Claim] = {}
@@ -62,12 +62,12 @@ class ClaimDesk:
                 self.pending[(claim.student_id, int(claim.milestone))] = claim
 
     @classmethod
-    def for_escrow(cls, conn: Any) -> ClaimDesk:
+    def for_escrow(cls, program: Any) -> ClaimDesk:
         from itgen_chain.config import settings
         from itgen_chain.watch import chain_key
 
         folder = settings().work_folder / "claims"
-        return cls(conn, folder / f"{chain_key()}-{conn.escrow.address}.jsonl")
+        return cls(program, folder / f"{chain_key()}-{program.escrow.address}.jsonl")
 
     # ------------------------------------------------------------------ checking
 
@@ -82,7 +82,7 @@ class ClaimDesk:
         if key in self.pending:
             return Answer(True, "Your claim is accepted and waits for the next batch.")
         claim_key, amount, _, _ = functions.reservation(*key).call()
-        shown = format_tokens(amount, self.conn.decimals)
+        shown = format_tokens(amount, self.program.decimals)
         if int(claim_key, 16) == 0:
             return Answer(
                 False,
@@ -100,7 +100,11 @@ class ClaimDesk:
         now = self.web3.eth.get_block("latest")["timestamp"]
         if claim.deadline < now:
             return Answer(False, "The claim expired before it arrived: claim again from the link.")
-        forbidden = {"0x" + "00" * 20, self.escrow.address.lower(), self.conn.token.address.lower()}
+        forbidden = {
+            "0x" + "00" * 20,
+            self.escrow.address.lower(),
+            self.program.token.address.lower(),
+        }
         if claim.payee.lower() in forbidden:
             return Answer(False, f"{claim.payee} cannot receive a scholarship: give your wallet.")
         if functions.paused().call():
@@ -116,7 +120,11 @@ class ClaimDesk:
         ).call()
         if int(claim_key, 16) == 0:
             return {"open": False, "message": "Nothing to claim: claimed already, or cancelled."}
-        return {"open": True, "course": course, "amount": format_tokens(amount, self.conn.decimals)}
+        return {
+            "open": True,
+            "course": course,
+            "amount": format_tokens(amount, self.program.decimals),
+        }
 
     def accept(self, claim: Claim) -> Answer:
         """Checks `claim`; an accepted one is journalled before the answer is given."""
@@ -139,13 +147,13 @@ class ClaimDesk:
         for start in range(0, len(claims), batch_size):
             batch = [c for c in claims[start : start + batch_size] if self._open(c)]
             if batch:
-                receipt = self.conn.send(
+                receipt = self.program.send(
                     f"paying {len(batch)} claim(s)",
-                    self.conn.escrow.claimBatch,
+                    self.program.escrow.claimBatch,
                     [c.as_tuple() for c in batch],
                     sender=account,
                 )
-                released = len(receipt.events.filter(self.conn.escrow.ScholarshipReleased))
+                released = len(receipt.events.filter(self.program.escrow.ScholarshipReleased))
                 paid += released
                 self._write({"sent": receipt.txn_hash, "claims": len(batch), "paid": released})
                 echo(f"paid {released} claim(s) in {receipt.txn_hash}")

@@ -261,7 +261,7 @@ class Watch:
 
     def __init__(
         self,
-        conn: Any,
+        program: Any,
         state_path: Path,
         sinks: Iterable[Sink] = (),
         guardian: Any = None,
@@ -275,16 +275,16 @@ class Watch:
         from itgen_chain.compiled import escrow_abi
         from itgen_chain.indexer import EventDecoder, rpc
 
-        self.conn, self.path, self.sinks = conn, state_path, list(sinks)
+        self.program, self.path, self.sinks = program, state_path, list(sinks)
         self.guardian, self.dry_run, self.echo = guardian, dry_run, echo
         self.settings = settings or WatchSettings()
         self.provider = chain.provider
         self.web3 = chain.provider.web3
         self.request: Callable[[str, list], Any] = rpc(chain.provider)
-        self.decoder = EventDecoder(escrow_abi(conn.escrow.contract_type))
-        self.escrow = conn.escrow.address.lower()
-        self.max_amount = conn.amount(self.settings.max_amount)
-        self.margin = conn.amount(self.settings.allowance_margin)
+        self.decoder = EventDecoder(escrow_abi(program.escrow.contract_type))
+        self.escrow = program.escrow.address.lower()
+        self.max_amount = program.amount(self.settings.max_amount)
+        self.margin = program.amount(self.settings.allowance_margin)
         self._completion: dict[int, int] = {}
         if state_path.exists():
             self.state = State(**json.loads(state_path.read_text()))
@@ -307,7 +307,7 @@ class Watch:
         new: list[Alert] = []
         if head >= self.state.next_block:
             found = logs(
-                self.request, {"address": self.conn.escrow.address}, self.state.next_block, head
+                self.request, {"address": self.program.escrow.address}, self.state.next_block, head
             )
             events = []
             for log in sorted(
@@ -366,7 +366,7 @@ class Watch:
             rule=rule, severity=severity, block=int(log["blockNumber"], 16),
             block_hash=log["blockHash"], tx=log["transactionHash"],
             registrar=to_checksum_address(registrar) if registrar else "",
-            amount=format_tokens(amount, self.conn.decimals) if amount else "",
+            amount=format_tokens(amount, self.program.decimals) if amount else "",
             what=what, todo=WHAT_TO_DO["payee_contract" if rule == "payee_role" and "contract" in what else rule],
         )  # fmt: skip
 
@@ -397,7 +397,7 @@ class Watch:
         if count > self.settings.max_payouts or total > self.max_amount:
             alerts.append(self._event_alert(
                 "rate", "critical", log, registrar, total,
-                f"{count} payouts, {format_tokens(total, self.conn.decimals)} tokens in "
+                f"{count} payouts, {format_tokens(total, self.program.decimals)} tokens in "
                 f"{self.settings.window_seconds} s (usual at most {self.settings.max_payouts} and "
                 f"{self.settings.max_amount})", key=f"{registrar}:{time // self.settings.window_seconds}",
             ))  # fmt: skip
@@ -433,13 +433,13 @@ class Watch:
                 strict=True,
             ):
                 times[number] = int(block["timestamp"], 16)
-        self._registrars = {a.lower() for a in self.conn.escrow.activeRegistrars()}
+        self._registrars = {a.lower() for a in self.program.escrow.activeRegistrars()}
         self._registrars |= {
             args["registrar"]
             for name, args, _ in events
             if name in ("RegistrarSet", "RegistrarRemoved")
         }
-        self._admin = self.conn.escrow.defaultAdmin().lower()
+        self._admin = self.program.escrow.defaultAdmin().lower()
         payees = sorted(
             {args["payee"] for name, args, _ in events if name == "ScholarshipReleased"}
             - set(self._contracts)
@@ -525,7 +525,7 @@ class Watch:
                 owes[registrar] = (count + 1, amount + self._completion_of(course))
         alerts = []
         for registrar, log in last_payout.items():
-            standing = self.conn.escrow.registrar(to_checksum_address(registrar))
+            standing = self.program.escrow.registrar(to_checksum_address(registrar))
             if not standing.active:
                 continue
             left = max(standing.allowance - standing.released, 0)
@@ -533,12 +533,12 @@ class Watch:
             share = self.settings.allowance_warn
             if left < owed + self.margin:
                 what = (
-                    f"{format_tokens(left, self.conn.decimals)} tokens of allowance left; the "
+                    f"{format_tokens(left, self.program.decimals)} tokens of allowance left; the "
                     f"completions it owes {students} student{'s' * (students != 1)} need "
-                    f"{format_tokens(owed, self.conn.decimals)}"
+                    f"{format_tokens(owed, self.program.decimals)}"
                 )
             elif share and standing.released >= share * standing.allowance:
-                what = f"{format_tokens(left, self.conn.decimals)} tokens of allowance left"
+                what = f"{format_tokens(left, self.program.decimals)} tokens of allowance left"
             else:
                 continue
             alerts.append(self._event_alert(
@@ -549,7 +549,7 @@ class Watch:
 
     def _completion_of(self, course: int) -> int:
         if course not in self._completion:
-            self._completion[course] = self.conn.escrow.course(course).completionAmount
+            self._completion[course] = self.program.escrow.course(course).completionAmount
         return self._completion[course]
 
     def _role_of(self, payee: str) -> str:
@@ -562,7 +562,7 @@ class Watch:
         return "a contract" if self._contracts.get(payee) else ""
 
     def _funding(self, head: int) -> list[Alert]:
-        escrow = self.conn.escrow
+        escrow = self.program.escrow
         remaining = 0
         for registrar in escrow.activeRegistrars():
             standing = escrow.registrar(registrar)
@@ -578,9 +578,9 @@ class Watch:
         return [Alert(
             key=f"underfunded:{head}", rule="underfunded", severity="warning",
             block=head, block_hash=block["hash"].hex() if hasattr(block["hash"], "hex") else str(block["hash"]),
-            tx="", registrar="", amount=format_tokens(remaining - balance, self.conn.decimals),
-            what=f"the escrow holds {format_tokens(balance, self.conn.decimals)} tokens free; its "
-            f"registrars may still release {format_tokens(remaining, self.conn.decimals)}",
+            tx="", registrar="", amount=format_tokens(remaining - balance, self.program.decimals),
+            what=f"the escrow holds {format_tokens(balance, self.program.decimals)} tokens free; its "
+            f"registrars may still release {format_tokens(remaining, self.program.decimals)}",
             todo=WHAT_TO_DO["underfunded"],
         )]  # fmt: skip
 
@@ -592,12 +592,12 @@ class Watch:
                     " (dry run: not paused)" if self.dry_run else " (no guardian key: not paused)"
                 )
             return
-        if self.state.paused_in or self.conn.escrow.paused():
+        if self.state.paused_in or self.program.escrow.paused():
             done = self.state.paused_in or "another transaction"
             for alert in critical:
                 alert.what += f" (already paused once, in {done}: the watch pauses only once)"
             return
-        receipt = self.conn.send("pausing", self.conn.escrow.pause, sender=self.guardian)
+        receipt = self.program.send("pausing", self.program.escrow.pause, sender=self.guardian)
         self.state.paused_in = receipt.txn_hash
         for alert in critical:
             alert.what += f"; the watch paused the escrow in {receipt.txn_hash}"

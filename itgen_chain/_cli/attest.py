@@ -58,7 +58,7 @@ from itgen_chain._cli.click_ext import (
 )
 def cli(
     network,
-    program,
+    program_name,
     escrow: str | None,
     verbose: bool,
     salt_file: Path | None,
@@ -83,7 +83,7 @@ def cli(
         yes=yes,
         pattern=reference_pattern,
         delimiter=delimiter,
-        program=program,
+        program_name=program_name,
         escrow=escrow,
         verbose=verbose,
         salt_file=salt_file,

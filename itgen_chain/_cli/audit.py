@@ -52,7 +52,7 @@ from itgen_chain.config import settings
 @program_option
 def cli(
     network,
-    program,
+    program_name,
     db: Path | str,
     out: Path,
     roster: Path | None,
@@ -72,7 +72,9 @@ def cli(
 
     install(retries)
     if not all_programs:
-        report, paths = run_audit(db, out, roster, echo=click.echo, escrow=escrow, program=program)
+        report, paths = run_audit(
+            db, out, roster, echo=click.echo, escrow=escrow, program_name=program_name
+        )
         click.echo(f"reconciled: {report['reconciled']}")
         click.echo(f"audit report: {paths['html'].resolve()}")
     else:
@@ -83,7 +85,7 @@ def cli(
                 continue  # a local chain restarted since: nothing to audit
             click.echo(f"\n== program {record.program} ({record.escrow})")
             reports[record.program], paths = run_audit(
-                db, out / record.program, echo=click.echo, program=record.program
+                db, out / record.program, echo=click.echo, program_name=record.program
             )
             click.echo(f"audit report: {paths['html'].resolve()}")
         summary = charity_summary(reports)

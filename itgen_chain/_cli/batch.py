@@ -26,7 +26,7 @@ from itgen_chain._cli.click_ext import admin_command
     multiple=True,
     help="Also allow calls to this address (besides the program's escrow); repeat for more.",
 )
-def cli(network, program, file, check, allow_targets, sending) -> None:
+def cli(network, program_name, file, check, allow_targets, sending) -> None:
     """Send FILE's calls as one Safe transaction, shown decoded and checked first."""
     from ape import chain
     from eth_utils import is_address, to_checksum_address
@@ -46,7 +46,7 @@ def cli(network, program, file, check, allow_targets, sending) -> None:
         if not is_address(target):
             raise click.BadParameter(f"{target!r} is not an address", param_hint="--allow-target")
     sending.allow_targets = frozenset(to_checksum_address(t) for t in allow_targets)
-    conn = connect(program=program)
+    program = connect(program=program_name)
     batch, calls = tx_builder.read(file, chain.chain_id)
     from itgen_chain.safe import resolve
 
@@ -57,7 +57,7 @@ def cli(network, program, file, check, allow_targets, sending) -> None:
     sending.dry_run = sending.dry_run or check
     said = batch["meta"].get("description") or batch["meta"].get("name") or None
     carry_out_calls(
-        conn,
+        program,
         calls,
         sending,
         click.echo,

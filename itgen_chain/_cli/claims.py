@@ -36,7 +36,7 @@ def cli() -> None:
 @yes_option
 @program_option
 @registrar_escrow_option
-def relay(network, program, escrow, account, claims: Path, yes: bool) -> None:
+def relay(network, program_name, escrow, account, claims: Path, yes: bool) -> None:
     """Submit CLAIMS (a JSON list, or one claim per line) carried by hand."""
     from itgen_chain.console import ask
     from itgen_chain.exceptions import ItgenError
@@ -48,8 +48,8 @@ def relay(network, program, escrow, account, claims: Path, yes: bool) -> None:
         items = read_claims(claims)
     except ValueError as error:
         raise ItgenError(str(error)) from None
-    conn = connect(escrow, program)
-    desk = ClaimDesk.for_escrow(conn)
+    program = connect(escrow, program_name)
+    desk = ClaimDesk.for_escrow(program)
     refused = 0
     for number, item in enumerate(items, start=1):
         answer = desk.accept(item)
@@ -85,14 +85,14 @@ def relay(network, program, escrow, account, claims: Path, yes: bool) -> None:
     show_default=True,
     help="Requests a client address may make per minute.",
 )
-def serve(network, program, escrow, account, host, port, interval, per_minute) -> None:
+def serve(network, program_name, escrow, account, host, port, interval, per_minute) -> None:
     """Serve the claim page's relayer: check, journal and pay students' claims."""
     from itgen_chain.claim_server import Limiter, serve
     from itgen_chain.program import connect
     from itgen_chain.relayer import ClaimDesk
 
-    conn = connect(escrow, program)
-    desk = ClaimDesk.for_escrow(conn)
+    program = connect(escrow, program_name)
+    desk = ClaimDesk.for_escrow(program)
     echo = console()["echo"]
     serve(desk, account, host, port, interval, Limiter(per_minute), echo)
 
@@ -106,7 +106,7 @@ def serve(network, program, escrow, account, host, port, interval, per_minute) -
 @program_option
 @registrar_escrow_option
 @salt_file_option
-def cancel(network, program, escrow, salt_file, account, roster: Path, rows: str, yes) -> None:
+def cancel(network, program_name, escrow, salt_file, account, roster: Path, rows: str, yes) -> None:
     """Cancel the open reservations of ROSTER's --rows (a lost link): the allowance comes
     back; run `attest` on the roster again to give those students new links."""
     from itgen_chain import jobs
@@ -117,5 +117,5 @@ def cancel(network, program, escrow, salt_file, account, roster: Path, rows: str
         raise click.BadParameter(
             f"{rows!r} is not a list of row numbers", param_hint="--rows"
         ) from None
-    jobs.cancel_links(roster, account, wanted, yes=yes, program=program, escrow=escrow,
+    jobs.cancel_links(roster, account, wanted, yes=yes, program_name=program_name, escrow=escrow,
                       salt_file=salt_file, **console())  # fmt: skip

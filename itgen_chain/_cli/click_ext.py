@@ -36,6 +36,7 @@ batch_size_option = click.option(
 )
 program_option = click.option(
     "--program",
+    "program_name",
     default="main",
     show_default=True,
     help="Which of the network's programs (each has its record and salt): see `ape itgen programs`.",

@@ -14,12 +14,12 @@ from itgen_chain._cli.click_ext import (
 
 
 @admin_command(click)
-def cli(network, program, sending) -> None:
+def cli(network, program_name, sending) -> None:
     """Reclaim the escrow's balance to the donor once the program has ended."""
     from ape import chain
 
     from itgen_chain.program import connect
 
-    conn = connect(program=program)
-    change = conn.close(chain.pending_timestamp)
-    send_changes(conn, [change], sending)
+    program = connect(program=program_name)
+    change = program.close(chain.pending_timestamp)
+    send_changes(program, [change], sending)

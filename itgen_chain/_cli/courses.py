@@ -34,16 +34,16 @@ def cli() -> None:
     help="The provider (0-65535) that teaches the course: only its registrars may attest it; default: the current one, 0 when new.",
 )
 def set_course(
-    network, program, course, registration, completion, provider_number, sending
+    network, program_name, course, registration, completion, provider_number, sending
 ) -> None:
     """Add COURSE or update its amounts (it becomes active)."""
     from itgen_chain.program import connect
 
-    conn = connect(program=program)
-    change = conn.set_course(
-        course, conn.amount(registration), conn.amount(completion), provider_number
+    program = connect(program=program_name)
+    change = program.set_course(
+        course, program.amount(registration), program.amount(completion), provider_number
     )
-    send_changes(conn, [change], sending)
+    send_changes(program, [change], sending)
 
 
 cli.add_command(set_course, name="add")
@@ -52,30 +52,30 @@ cli.add_command(set_course, name="update")
 
 @admin_command(cli)
 @click.argument("course", type=click.IntRange(0, 2**256 - 1))
-def deactivate(network, program, course, sending) -> None:
+def deactivate(network, program_name, course, sending) -> None:
     """Stop COURSE from paying."""
     from itgen_chain.program import connect
 
-    conn = connect(program=program)
-    change = conn.deactivate_course(course)
-    send_changes(conn, [change], sending)
+    program = connect(program=program_name)
+    change = program.deactivate_course(course)
+    send_changes(program, [change], sending)
 
 
 @cli.command(name="list", cls=ItgenCommand)
 @network_option()
 @program_option
-def list_courses(network, program) -> None:
+def list_courses(network, program_name) -> None:
     """Every course ever set, with its amounts and status, and who holds each role."""
     from itgen_chain._cli.click_ext import show_roles
     from itgen_chain.program import connect
 
-    conn = connect(program=program)
-    show_roles(conn)
-    logs = conn.escrow.CourseSet.query("event_arguments", start_block=conn.deployment.block)
+    program = connect(program=program_name)
+    show_roles(program)
+    logs = program.escrow.CourseSet.query("event_arguments", start_block=program.deployment.block)
     for course in sorted(set(args["courseId"] for args in logs["event_arguments"])):
-        registration, completion, active, provider = conn.escrow.course(course)
+        registration, completion, active, provider = program.escrow.course(course)
         click.echo(
-            f"course {course:>5}  registration {conn.tokens(registration):>14}  "
-            f"completion {conn.tokens(completion):>14}  provider {provider:>3}  "
+            f"course {course:>5}  registration {program.tokens(registration):>14}  "
+            f"completion {program.tokens(completion):>14}  provider {provider:>3}  "
             f"{'active' if active else 'inactive'}"
         )

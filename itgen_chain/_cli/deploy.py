@@ -50,7 +50,7 @@ from itgen_chain.amounts import format_time
 @program_option
 def cli(
     network,
-    program,
+    program_name,
     account,
     token,
     donor,
@@ -108,7 +108,7 @@ def cli(
         click.echo(f"dry run: {describe_cost(chain.provider.estimate_gas_cost(txn))}; nothing sent")
         return
     confirm_or_stop("Deploy?", yes)
-    record = deploy(account, terms, force, program)
+    record = deploy(account, terms, force, program_name)
     click.echo(
         f"ScholarshipEscrow at {record.escrow} (block {record.block}, chain {record.chain_id})"
     )

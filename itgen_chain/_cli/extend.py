@@ -16,9 +16,9 @@ from itgen_chain._cli.click_ext import (
 
 @admin_command(click)
 @click.argument("new_end", callback=parse_time)
-def cli(network, program, new_end, sending) -> None:
+def cli(network, program_name, new_end, sending) -> None:
     """Extend the program to NEW_END (a date in UTC or a unix time)."""
     from itgen_chain.program import connect
 
-    conn = connect(program=program)
-    send_changes(conn, [conn.extend(new_end)], sending)
+    program = connect(program=program_name)
+    send_changes(program, [program.extend(new_end)], sending)

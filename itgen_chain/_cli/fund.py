@@ -26,21 +26,21 @@ from itgen_chain._cli.click_ext import (
 @dry_run_option
 @yes_option
 @program_option
-def cli(network, program, account, amount: str, dry_run: bool, yes: bool) -> None:
+def cli(network, program_name, account, amount: str, dry_run: bool, yes: bool) -> None:
     """Move AMOUNT tokens (as people say it: 1000000, 12.5) into the escrow."""
     from itgen_chain.program import connect
 
-    program_ = connect(program=program)
-    funding = program_.funding(amount, account)
+    program = connect(program=program_name)
+    funding = program.funding(amount, account)
     click.echo(
-        f"fund {program_.tokens(funding.value)} tokens ({funding.value} base units) from "
-        f"{account.address} into {program_.escrow.address}"
+        f"fund {program.tokens(funding.value)} tokens ({funding.value} base units) from "
+        f"{account.address} into {program.escrow.address}"
     )
     if dry_run:
-        gas = program_.funding_gas(funding, account)
+        gas = program.funding_gas(funding, account)
         transactions = len(funding.approvals) + 1
         click.echo(f"dry run: {describe_cost(gas, transactions)}; nothing sent")
         return
     confirm_or_stop("Fund?", yes)
-    program_.fund(funding, account)
-    click.echo(f"escrow budget now {program_.tokens(program_.escrow.budget())} tokens")
+    program.fund(funding, account)
+    click.echo(f"escrow budget now {program.tokens(program.escrow.budget())} tokens")

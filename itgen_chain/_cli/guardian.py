@@ -22,19 +22,19 @@ def cli() -> None:
 
 @admin_command(cli, name="set")
 @click.argument("guardian")
-def set_guardian(network, program, guardian, sending) -> None:
+def set_guardian(network, program_name, guardian, sending) -> None:
     """Make GUARDIAN a pauser: it may pause all releases, nothing else."""
     from itgen_chain.program import connect
 
-    conn = connect(program=program)
-    send_changes(conn, [conn.set_guardian(guardian)], sending)
+    program = connect(program=program_name)
+    send_changes(program, [program.set_guardian(guardian)], sending)
 
 
 @admin_command(cli)
 @click.argument("guardian")
-def revoke(network, program, guardian, sending) -> None:
+def revoke(network, program_name, guardian, sending) -> None:
     """Take the pauser role from GUARDIAN."""
     from itgen_chain.program import connect
 
-    conn = connect(program=program)
-    send_changes(conn, [conn.revoke_guardian(guardian)], sending)
+    program = connect(program=program_name)
+    send_changes(program, [program.revoke_guardian(guardian)], sending)

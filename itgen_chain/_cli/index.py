@@ -89,7 +89,7 @@ from itgen_chain.config import settings
 @program_option
 def cli(
     network,
-    program,
+    program_name,
     db: Path | str,
     confirmations: int | None,
     max_range: int,
@@ -113,7 +113,7 @@ def cli(
     from itgen_chain.retrying import install
 
     install(retries, backoff, rps)  # every HTTP call: retried, and within --rps
-    deployments, told = to_index(escrows, all_programs, program)
+    deployments, told = to_index(escrows, all_programs, program_name)
     for line in told:
         click.echo(line)
     deployment = deployments if len(deployments) > 1 else deployments[0]

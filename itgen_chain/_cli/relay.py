@@ -34,7 +34,7 @@ from itgen_chain._cli.click_ext import (
 @verbose_option
 def cli(
     network,
-    program,
+    program_name,
     escrow: str | None,
     verbose: bool,
     account,
@@ -52,7 +52,7 @@ def cli(
         batch_size=batch_size,
         dry_run=dry_run,
         yes=yes,
-        program=program,
+        program_name=program_name,
         escrow=escrow,
         verbose=verbose,
         **console(),

@@ -18,9 +18,9 @@ from itgen_chain._cli.click_ext import (
 @click.argument("token")
 @click.argument("to")
 @click.argument("amount", type=click.IntRange(1, 2**256 - 1))
-def cli(network, program, token, to, amount, sending) -> None:
+def cli(network, program_name, token, to, amount, sending) -> None:
     """Send AMOUNT base units of TOKEN held by the escrow to TO."""
     from itgen_chain.program import connect
 
-    conn = connect(program=program)
-    send_changes(conn, [conn.rescue(token, to, amount)], sending)
+    program = connect(program=program_name)
+    send_changes(program, [program.rescue(token, to, amount)], sending)

@@ -43,7 +43,7 @@ from itgen_chain._cli.click_ext import (
 @salt_file_option
 def cli(
     network,
-    program,
+    program_name,
     escrow: str | None,
     salt_file: Path | None,
     account,
@@ -64,7 +64,7 @@ def cli(
         valid_days=valid_days,
         pattern=reference_pattern,
         delimiter=delimiter,
-        program=program,
+        program_name=program_name,
         escrow=escrow,
         salt_file=salt_file,
         yes=yes,

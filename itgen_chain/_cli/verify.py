@@ -37,7 +37,7 @@ from itgen_chain._cli.click_ext import ItgenCommand, escrow_option, program_opti
     "(https://api.etherscan.io/v2/api?chainid=N), used when ETHERSCAN_API_KEY is set.",
 )
 @program_option
-def cli(network, program, escrow: str | None, out: Path, explorer_api: str | None) -> None:
+def cli(network, program_name, escrow: str | None, out: Path, explorer_api: str | None) -> None:
     """Compare the escrow's code on chain with the package's; match or mismatch."""
     from ape import chain
     from eth_utils import is_address, to_checksum_address
@@ -52,7 +52,7 @@ def cli(network, program, escrow: str | None, out: Path, explorer_api: str | Non
     if escrow:
         address, block = to_checksum_address(escrow), None
     else:
-        recorded = connect(program=program)
+        recorded = connect(program=program_name)
         address, block = recorded.escrow.address, recorded.deployment.block
     found = verify(chain.provider.web3, chain.chain_id, address, out, block, explorer_api)
     click.echo(str(found.verdict))

@@ -48,7 +48,7 @@ from itgen_chain._cli.click_ext import (
     help="Where a new checkpoint starts (default: the next block).",
 )  # fmt: skip
 def cli(
-    network, program, escrow, guardian, dry_run, once, interval, all_programs, from_block
+    network, program_name, escrow, guardian, dry_run, once, interval, all_programs, from_block
 ) -> None:
     """Follow the escrow, alert on a thief's or a rogue registrar's moves, pause if critical."""
     import time
@@ -67,9 +67,9 @@ def cli(
         names = [r.program for r in records.programs(net.ecosystem.name, net.name)]
         if not names:
             raise click.UsageError("no program is recorded for this network")
-        conns = [connect(program=name) for name in names]
+        programs = [connect(program=name) for name in names]
     else:
-        conns = [connect(escrow, program)]
+        programs = [connect(escrow, program_name)]
     options = WatchSettings(**settings().watch)
     signer = None
     if guardian:
@@ -80,10 +80,12 @@ def cli(
         )
     echo = console()["echo"]
     watches = []
-    for conn in conns:
-        path = settings().work_folder / "watch" / f"{chain_key()}-{conn.escrow.address}.json"
-        watch = Watch(conn, path, sinks_from(options), signer, dry_run, options, echo, from_block)
-        echo(f"watching {conn.escrow.address} from block {watch.state.next_block} ({path})")
+    for program in programs:
+        path = settings().work_folder / "watch" / f"{chain_key()}-{program.escrow.address}.json"
+        watch = Watch(
+            program, path, sinks_from(options), signer, dry_run, options, echo, from_block
+        )
+        echo(f"watching {program.escrow.address} from block {watch.state.next_block} ({path})")
         watches.append(watch)
     with signing(signer, False) if signer else nullcontext():
         while True:

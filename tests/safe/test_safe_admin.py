@@ -68,13 +68,16 @@ def program(chain, project, accounts, safe_address, guardian, registrar):
         latest_program_end=end + 365 * DAY,
     )
     deploy(accounts[0], terms, force=True, program=PROGRAM)
-    conn = connect(program=PROGRAM)
+    program = connect(program=PROGRAM)
     token.mint(accounts[1], 10**24, sender=accounts[1])
-    token.approve(conn.escrow, 10**24, sender=accounts[1])
-    conn.escrow.fund(10**24, sender=accounts[1])
-    changes = [conn.set_course(1, 450 * 10**18, 0), conn.set_registrar(registrar.address, 10**22)]
-    carry_out(conn, changes, Sending(accounts[6], safe_address, [accounts[7]], yes=True))
-    yield conn
+    token.approve(program.escrow, 10**24, sender=accounts[1])
+    program.escrow.fund(10**24, sender=accounts[1])
+    changes = [
+        program.set_course(1, 450 * 10**18, 0),
+        program.set_registrar(registrar.address, 10**22),
+    ]
+    carry_out(program, changes, Sending(accounts[6], safe_address, [accounts[7]], yes=True))
+    yield program
     # The record and salt are this module's own: other tests list the local programs.
     from itgen_chain import records
 

@@ -159,21 +159,21 @@ def test_the_relayer_journals_an_accepted_claim_and_pays_it_once_after_a_kill(
 
     escrow, token, registrar = program
     link = reserved_link(tmp_path, registrar)
-    conn = connect()
-    desk = ClaimDesk.for_escrow(conn)
+    program = connect()
+    desk = ClaimDesk.for_escrow(program)
     wrong = desk.accept(claim_of(link, wallet(5), chain, key=bytes([7] * 32)))
     assert not wrong.accepted and "not signed with this link's key" in wrong.message
     answer = desk.accept(claim_of(link, wallet(5), chain))
     assert answer.accepted and "450.00" in answer.message
     # Killed before submitting: a new relayer finds the claim in its journal and pays it.
-    reborn = ClaimDesk.for_escrow(conn)
+    reborn = ClaimDesk.for_escrow(program)
     assert len(reborn.pending) == 1
     assert reborn.submit(accounts[8]) == 1
     assert token.balanceOf(wallet(5)) == 450 * UNIT
     # The first relayer, still holding the claim, pays nobody twice; a third finds nothing.
     assert desk.submit(accounts[8]) == 0
-    assert ClaimDesk.for_escrow(conn).pending == {}
-    again = ClaimDesk.for_escrow(conn).accept(claim_of(link, wallet(6), chain))
+    assert ClaimDesk.for_escrow(program).pending == {}
+    again = ClaimDesk.for_escrow(program).accept(claim_of(link, wallet(6), chain))
     assert not again.accepted and "claimed already" in again.message
     assert token.balanceOf(wallet(6)) == 0
 
@@ -370,8 +370,8 @@ def test_a_student_reserved_by_another_registrar_is_named_as_a_claim_jump(
     roster = write_roster(
         tmp_path / "r.csv", [[f"UA-8{n}", wallet(80 + n), "1", "registration"] for n in range(3)]
     )
-    conn = connect()
-    first = read_roster(roster, conn.deployment.salt)[0].attestation
+    program = connect()
+    first = read_roster(roster, program.deployment.salt)[0].attestation
     thief_key = Account.from_key(bytes([9] * 32)).address
     escrow.reserveBatch([(first.student_id, thief_key, 1, 0)], sender=rogue)
     with pytest.raises(ClaimJumped) as caught:

@@ -311,7 +311,7 @@ def test_a_burst_of_reverted_attestations_is_reported_as_probing(program, tmp_pa
     escrow, _, registrar, admin = program
     watch = watch_for(tmp_path, admin, max_reverts=3)
     web3 = chain.provider.web3
-    contract = web3.eth.contract(escrow.address, abi=watch.conn.payouts.abi)
+    contract = web3.eth.contract(escrow.address, abi=watch.program.payouts.abi)
     for n in range(3):  # course 9 does not exist: each is refused, mined with a set gas
         item = (keccak(text=f"probe-{n}"), wallet(50 + n), 9, 0)
         tx = contract.functions.attestBatch([item]).transact(
