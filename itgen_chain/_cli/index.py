@@ -154,12 +154,19 @@ def cli(
         f"to block {indexer.checkpoint} ({indexer.finality})"
     )
     if indexer.off:
+        from eth_utils import to_checksum_address
+
         from itgen_chain.amounts import format_tokens
+
+        def erc20(token: str) -> Any:  # the real token, through the ERC-20 interface
+            return chain.contracts.instance_at(
+                to_checksum_address(token), contract_type=compiled.erc20_type()
+            )
 
         for escrow, off in indexer.off.items():
             click.echo(
-                f"escrow {escrow}: its balance differs from its events by "
-                f"{format_tokens(off, token_decimals(chain, indexer.token_of[escrow]))}; the "
+                f"escrow {to_checksum_address(escrow)}: its balance differs from its events by "
+                f"{format_tokens(off, erc20(indexer.token_of[escrow]).decimals())}; the "
                 f"token's transfers were scanned, {indexer.strays_kept} kept (the audit lists "
                 "those without an escrow event)"
             )
@@ -167,11 +174,3 @@ def cli(
         click.echo("every balance matches its escrow's events: no token transfer scanned")
     if said := retries_said():
         click.echo(said)
-
-
-def token_decimals(chain: Any, token: str) -> int:
-    """The token's decimals, read at the head."""
-    data = chain.provider.web3.eth.call(
-        {"to": chain.provider.web3.to_checksum_address(token), "data": "0x313ce567"}
-    )
-    return int.from_bytes(bytes(data)[-32:], "big") if data else 18

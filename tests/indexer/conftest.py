@@ -15,19 +15,28 @@ from itgen_chain.deployer import Terms, deploy
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # devtools/, outside the package
 
 
-@pytest.fixture
-def program(project, chain, accounts, tmp_path, monkeypatch):
-    """A deployed, funded escrow with 12 payouts in three transactions and a direct transfer."""
-    monkeypatch.chdir(tmp_path)
-    admin, donor, registrar = accounts[0], accounts[1], accounts[2]
+def funded_program(project, chain, accounts, funds: int, minted: int):
+    """A program deployed by accounts[0] and funded through `fund` by the donor
+    (accounts[1], given `minted` tokens), with course 1 (450 and 50). Returns the deployment
+    record, the escrow, the token and the program's end."""
+    admin, donor = accounts[0], accounts[1]
     token = project.BscUsdLike.deploy(sender=admin)
     end = chain.pending_timestamp + 30 * DAY
     record = deploy(admin, Terms(token.address, donor.address, admin.address, end), force=True)
     escrow = project.ScholarshipEscrow.at(record.escrow)
-    token.mint(donor, 100_000 * UNIT, sender=donor)
-    token.approve(escrow, 50_000 * UNIT, sender=donor)
-    escrow.fund(50_000 * UNIT, sender=donor)
+    token.mint(donor, minted * UNIT, sender=donor)
+    token.approve(escrow, funds * UNIT, sender=donor)
+    escrow.fund(funds * UNIT, sender=donor)
     escrow.setCourse(1, 450 * UNIT, 50 * UNIT, True, 0, sender=admin)
+    return record, escrow, token, end
+
+
+@pytest.fixture
+def program(project, chain, accounts, tmp_path, monkeypatch):
+    """A deployed, funded escrow with 12 payouts in three transactions and a direct transfer."""
+    monkeypatch.chdir(tmp_path)
+    record, escrow, token, end = funded_program(project, chain, accounts, 50_000, 100_000)
+    admin, donor, registrar = accounts[0], accounts[1], accounts[2]
     escrow.setCourse(2, 300 * UNIT, 0, True, 0, sender=admin)
     escrow.setRegistrar(registrar, 20_000 * UNIT, end, 0, sender=admin)
     escrow.attestBatch([student(n).as_tuple() for n in range(5)], sender=registrar)

@@ -544,18 +544,11 @@ def test_a_program_without_strays_costs_one_request_a_range(
     """The common case: every token that moved did so with an escrow event. One eth_getLogs
     a range (the escrow's events), one eth_call for the balance, no transfer scanned; the
     books equal the events', and the balance read matches."""
-    from itgen_chain.deployer import Terms, deploy
+    from conftest import funded_program
 
     monkeypatch.chdir(tmp_path)
-    admin, donor, registrar = accounts[0], accounts[1], accounts[2]
-    token = project.BscUsdLike.deploy(sender=admin)
-    end = chain.pending_timestamp + 30 * DAY
-    record = deploy(admin, Terms(token.address, donor.address, admin.address, end), force=True)
-    escrow = project.ScholarshipEscrow.at(record.escrow)
-    token.mint(donor, 10_000 * UNIT, sender=donor)
-    token.approve(escrow, 10_000 * UNIT, sender=donor)
-    escrow.fund(10_000 * UNIT, sender=donor)
-    escrow.setCourse(1, 450 * UNIT, 50 * UNIT, True, 0, sender=admin)
+    record, escrow, token, end = funded_program(project, chain, accounts, 10_000, 10_000)
+    admin, registrar = accounts[0], accounts[2]
     escrow.setRegistrar(registrar, 9_000 * UNIT, end, 0, sender=admin)
     for batch in range(4):
         escrow.attestBatch([student(10 * batch + n).as_tuple() for n in range(3)], sender=registrar)
