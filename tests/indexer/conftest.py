@@ -6,29 +6,12 @@ import sys
 from pathlib import Path
 
 import pytest
-from helpers import student
-from shared import DAY, UNIT
+from helpers import funded_program, student
+from shared import UNIT
 
 from itgen_chain.attestations import Milestone
-from itgen_chain.deployer import Terms, deploy
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # devtools/, outside the package
-
-
-def funded_program(project, chain, accounts, funds: int, minted: int):
-    """A program deployed by accounts[0] and funded through `fund` by the donor
-    (accounts[1], given `minted` tokens), with course 1 (450 and 50). Returns the deployment
-    record, the escrow, the token and the program's end."""
-    admin, donor = accounts[0], accounts[1]
-    token = project.BscUsdLike.deploy(sender=admin)
-    end = chain.pending_timestamp + 30 * DAY
-    record = deploy(admin, Terms(token.address, donor.address, admin.address, end), force=True)
-    escrow = project.ScholarshipEscrow.at(record.escrow)
-    token.mint(donor, minted * UNIT, sender=donor)
-    token.approve(escrow, funds * UNIT, sender=donor)
-    escrow.fund(funds * UNIT, sender=donor)
-    escrow.setCourse(1, 450 * UNIT, 50 * UNIT, True, 0, sender=admin)
-    return record, escrow, token, end
 
 
 @pytest.fixture

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import json
 
+from shared import DAY, UNIT
+
 from itgen_chain.attestations import Attestation, Milestone
 from itgen_chain.compiled import escrow_abi
+from itgen_chain.deployer import Terms, deploy
 from itgen_chain.indexer import for_deployment
 
 
@@ -37,3 +40,19 @@ def events(db, name):
         "SELECT args FROM events WHERE event = ? ORDER BY block_number, log_index", (name,)
     )
     return [json.loads(r[0]) for r in rows]
+
+
+def funded_program(project, chain, accounts, funds: int, minted: int):
+    """A program deployed by accounts[0] and funded through `fund` by the donor
+    (accounts[1], given `minted` tokens), with course 1 (450 and 50). Returns the deployment
+    record, the escrow, the token and the program's end."""
+    admin, donor = accounts[0], accounts[1]
+    token = project.BscUsdLike.deploy(sender=admin)
+    end = chain.pending_timestamp + 30 * DAY
+    record = deploy(admin, Terms(token.address, donor.address, admin.address, end), force=True)
+    escrow = project.ScholarshipEscrow.at(record.escrow)
+    token.mint(donor, minted * UNIT, sender=donor)
+    token.approve(escrow, funds * UNIT, sender=donor)
+    escrow.fund(funds * UNIT, sender=donor)
+    escrow.setCourse(1, 450 * UNIT, 50 * UNIT, True, 0, sender=admin)
+    return record, escrow, token, end

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from helpers import events, make_indexer, student  # tests/indexer/helpers.py
+from helpers import events, funded_program, make_indexer, student  # tests/indexer/helpers.py
 from shared import DAY, UNIT
 
 from itgen_chain import books, report
@@ -544,8 +544,6 @@ def test_a_program_without_strays_costs_one_request_a_range(
     """The common case: every token that moved did so with an escrow event. One eth_getLogs
     a range (the escrow's events), one eth_call for the balance, no transfer scanned; the
     books equal the events', and the balance read matches."""
-    from conftest import funded_program
-
     monkeypatch.chdir(tmp_path)
     record, escrow, token, end = funded_program(project, chain, accounts, 10_000, 10_000)
     admin, registrar = accounts[0], accounts[2]
