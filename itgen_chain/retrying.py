@@ -104,10 +104,17 @@ class Retrier:
     waited: float = 0.0
     counts: dict[str, int] = field(default_factory=lambda: {RATE: 0, DROPPED: 0})
 
-    def call(self, what: str, function: Callable[..., T], *args: Any, resend: bool = True) -> T:
+    def call(
+        self,
+        what: str,
+        function: Callable[..., T],
+        *args: Any,
+        resend: bool = True,
+        final: Callable[[BaseException], bool] | None = None,
+    ) -> T:
         """`function(*args)`, retried on rate limits, and on dropped connections when
         `resend` (not for a transaction broadcast: it may have arrived; the journal and the
-        escrow's paid checks settle that)."""
+        escrow's paid checks settle that); never an error that `final` says is the answer."""
         delay = self.backoff
         started = time.monotonic()
         for attempt in range(self.retries + 1):
@@ -116,6 +123,8 @@ class Retrier:
             except Exception as error:  # providers raise many shapes of error
                 kind = classify(error)
                 if kind != RATE and not (kind == DROPPED and resend):
+                    raise
+                if final is not None and final(error):
                     raise
                 self.counts[kind] += 1  # every refusal the provider sent, the last one too
                 if attempt == self.retries:
@@ -195,7 +204,10 @@ def install(retries: int = DEFAULT_RETRIES, backoff: float = 0.5, rps: float = 0
             return response
 
         resend = method not in ("eth_sendRawTransaction", "eth_sendTransaction")
-        return _installed["retrier"].call(method, once, resend=resend)
+        # web3_clientVersion is the "is a node there?" probe, which ape repeats itself while
+        # an anvil it started boots: nothing listening is its answer, not a dropped call.
+        final = nothing_listens if method == "web3_clientVersion" else None
+        return _installed["retrier"].call(method, once, resend=resend, final=final)
 
     def make_batch_request(self: Any, requests: Any) -> Any:
         self.exception_retry_configuration = None
@@ -209,6 +221,14 @@ def install(retries: int = DEFAULT_RETRIES, backoff: float = 0.5, rps: float = 0
 
     HTTPProvider.make_request = make_request  # type: ignore[method-assign]
     HTTPProvider.make_batch_request = make_batch_request  # type: ignore[method-assign,assignment]
+
+
+def nothing_listens(error: BaseException) -> bool:
+    """Whether `error` is a refused connection: no node at that address (yet)."""
+    return any(
+        isinstance(seen, ConnectionRefusedError) or "Connection refused" in str(seen)
+        for seen in _chain(error)
+    )
 
 
 def is_connection_error(error: BaseException) -> bool:

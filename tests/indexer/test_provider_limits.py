@@ -181,6 +181,29 @@ def test_the_http_layer_retries_rate_limits_but_never_a_revert(monkeypatch):
     assert answers == []
 
 
+def test_no_node_listening_answers_the_connection_probe_at_once_but_a_call_is_retried():
+    """ape asks web3_clientVersion again and again while an anvil it started boots: each
+    refused connection is its answer at once (retried with backoff, a command that started
+    its own anvil took 29 s instead of 3). Any other call to a refused port is retried."""
+    import socket
+
+    from web3 import HTTPProvider
+
+    from itgen_chain.exceptions import RetriesSpent
+    from itgen_chain.retrying import DROPPED, current, install
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]  # closed again: nothing listens there
+    install(retries=2, backoff=0.001)
+    provider = HTTPProvider(f"http://127.0.0.1:{port}")
+    assert provider.is_connected() is False
+    assert current().counts[DROPPED] == 0 and current().waited == 0  # not retried
+    with pytest.raises(RetriesSpent):
+        provider.make_request("eth_blockNumber", [])
+    assert current().counts[DROPPED] == 3  # the first try and 2 retries
+
+
 def test_one_refused_request_is_sent_as_often_as_our_retries_say_and_counted_once_each():
     """An endpoint that answers every request with HTTP 429: with 3 retries, one eth_getLogs
     is 4 HTTP requests (web3's own retry under ours once made it 35), and the count of rate
