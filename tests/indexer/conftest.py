@@ -14,10 +14,17 @@ from itgen_chain.attestations import Milestone
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # devtools/, outside the package
 
 
-@pytest.fixture
-def program(project, chain, accounts, tmp_path, monkeypatch):
-    """A deployed, funded escrow with 12 payouts in three transactions and a direct transfer."""
-    monkeypatch.chdir(tmp_path)
+@pytest.fixture(scope="module")
+def program(project, chain, accounts, tmp_path_factory):
+    """A deployed, funded escrow with 12 payouts in three transactions and a direct transfer:
+    made once a module (ape's isolation takes each test back to it), its records in a
+    folder of the module's own."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(tmp_path_factory.mktemp("program"))
+        yield _make_program(project, chain, accounts)
+
+
+def _make_program(project, chain, accounts):
     record, escrow, token, end = funded_program(project, chain, accounts, 50_000, 100_000)
     admin, donor, registrar = accounts[0], accounts[1], accounts[2]
     escrow.setCourse(2, 300 * UNIT, 0, True, 0, sender=admin)
