@@ -60,24 +60,27 @@ slither: setup
 		--filter-paths "node_modules|contracts/test" --exclude-informational --exclude-low \
 		--fail-medium
 
-# Three lanes at once (the tests wait on subprocesses and anvils about a third of the time,
-# so two cores carry three): the command tests; the end-to-end runs (the wheel, the Safe
-# team on chain 97, the testnet rehearsal, the unattended registrar, the demo); and the rest,
-# with slither after it. Each lane has its local records in a folder of its own; the
-# output of the other two follows.
+# Three lanes at once, each with its local records in a folder of its own. The end-to-end
+# runs (tests/end_to_end) wait on subprocesses, anvils and pip much of the time, so they
+# take two lanes: the chain-97 ones (the Safe team, the testnet rehearsal, the unattended
+# registrar, the demo), and the wheel with the killed runs. The third is the rest, in-process
+# (unit, contract, library and command tests), with slither after it. The output of the
+# other two follows the first's.
 TEST := ape test --network $(NETWORK) -p no:cacheprovider --durations=6
-E2E := tests/install tests/scripts/test_safe_team.py tests/scripts/test_testnet_rehearsal.py \
-	tests/scripts/test_unattended.py tests/scripts/test_demo.py
+CHAIN_97 := $(addprefix tests/end_to_end/,test_safe_team.py test_testnet_rehearsal.py \
+	test_unattended.py test_demo.py)
+PROCESSES := $(addprefix tests/end_to_end/,test_wheel.py test_killed_runs.py)
 test: setup
-	@e2e=$$(mktemp); rest=$$(mktemp); one=$$(mktemp -d); two=$$(mktemp -d); \
-	ITGEN_LOCAL_FOLDER=$$one $(TEST) $(E2E) > $$e2e 2>&1 & e2e_pid=$$!; \
-	( ITGEN_LOCAL_FOLDER=$$two $(TEST) tests --ignore tests/scripts/test_commands.py \
-		$(addprefix --ignore ,$(E2E)) && $(MAKE) --no-print-directory slither ) > $$rest 2>&1 & rest_pid=$$!; \
-	$(TEST) tests/scripts/test_commands.py; commands=$$?; \
-	wait $$e2e_pid; end_to_end=$$?; wait $$rest_pid; others=$$?; \
-	cat $$e2e $$rest; rm -rf $$e2e $$rest $$one $$two; \
-	echo "make test: command tests exit $$commands, end-to-end exit $$end_to_end, the rest (and slither) exit $$others"; \
-	test $$commands -eq 0 && test $$end_to_end -eq 0 && test $$others -eq 0
+	@b=$$(mktemp); c=$$(mktemp); one=$$(mktemp -d); two=$$(mktemp -d); three=$$(mktemp -d); \
+	ITGEN_LOCAL_FOLDER=$$two $(TEST) $(PROCESSES) > $$b 2>&1 & b_pid=$$!; \
+	( ITGEN_LOCAL_FOLDER=$$three $(TEST) tests --ignore tests/end_to_end \
+		&& $(MAKE) --no-print-directory slither ) > $$c 2>&1 & c_pid=$$!; \
+	ITGEN_LOCAL_FOLDER=$$one $(TEST) $(CHAIN_97); chain_97=$$?; \
+	wait $$b_pid; processes=$$?; wait $$c_pid; others=$$?; \
+	cat $$b $$c; rm -rf $$b $$c $$one $$two $$three; \
+	echo "make test: chain-97 end-to-end exit $$chain_97, wheel and killed runs exit $$processes," \
+		"the rest (and slither) exit $$others"; \
+	test $$chain_97 -eq 0 && test $$processes -eq 0 && test $$others -eq 0
 
 # safe-cli 1.9.0 in a venv of its own (its pins clash with ape's), for the test that reads our
 # Transaction Builder files with it; the test skips where it is missing.

@@ -12,6 +12,26 @@ from itgen_chain.offline import keep_explorer_lookups_offline
 
 keep_explorer_lookups_offline()
 
+
+def _enforce_bnb_chains_gas_cap() -> None:
+    """The session's anvil refuses any transaction above 2^24 gas, as BNB Chain does since
+    BEP-652 (EIP-7825): ape-foundry has no setting for the flag, so it is added to the
+    command that starts the node."""
+    from ape_foundry.provider import FoundryProvider
+
+    build = FoundryProvider.build_command
+    if getattr(build, "caps_gas", False):
+        return
+
+    def build_command(self):
+        return [*build(self), "--enable-tx-gas-limit"]
+
+    build_command.caps_gas = True
+    FoundryProvider.build_command = build_command
+
+
+_enforce_bnb_chains_gas_cap()
+
 settings.register_profile(
     "dev",
     max_examples=10,
@@ -195,8 +215,9 @@ def deploy_test_token():
 
     build = Path(__file__).resolve().parents[1] / ".build" / "__local__.json"
 
-    def deploy(port: int, sender: str, name: str = "BscUsdLike", mint: int = 0) -> str:
-        web3 = Web3(HTTPProvider(f"http://127.0.0.1:{port}"))
+    def deploy(node, sender: str, name: str = "BscUsdLike", mint: int = 0) -> str:
+        """`node`: a port on loopback, or a Web3."""
+        web3 = Web3(HTTPProvider(f"http://127.0.0.1:{node}")) if isinstance(node, int) else node
         bytecode = json.loads(build.read_text())["contractTypes"][name]["deploymentBytecode"]
         receipt = web3.eth.wait_for_transaction_receipt(
             web3.eth.send_transaction({"from": sender, "data": bytecode["bytecode"]})
