@@ -65,12 +65,12 @@ slither: setup
 # take two lanes: the chain-97 ones (the Safe team, the testnet rehearsal, the unattended
 # registrar, the demo), and the wheel with the killed runs. The third is the rest, in-process
 # (unit, contract, library and command tests), with slither after it. The output of the
-# other two follows the first's.
+# other two follows the first's. The contracts are compiled once before the lanes start.
 TEST := ape test --network $(NETWORK) -p no:cacheprovider --durations=6
 CHAIN_97 := $(addprefix tests/end_to_end/,test_safe_team.py test_testnet_rehearsal.py \
 	test_unattended.py test_demo.py)
 PROCESSES := $(addprefix tests/end_to_end/,test_wheel.py test_killed_runs.py)
-test: setup
+test: compile
 	@b=$$(mktemp); c=$$(mktemp); one=$$(mktemp -d); two=$$(mktemp -d); three=$$(mktemp -d); \
 	ITGEN_LOCAL_FOLDER=$$two $(TEST) $(PROCESSES) > $$b 2>&1 & b_pid=$$!; \
 	( ITGEN_LOCAL_FOLDER=$$three $(TEST) tests --ignore tests/end_to_end \

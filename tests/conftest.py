@@ -205,22 +205,19 @@ def start_anvil():
 
 
 @pytest.fixture(scope="session")
-def deploy_test_token():
+def deploy_test_token(project):
     """Deploys a test token compiled in this repository through web3 (the package under
-    test never carries one) and mints `mint` base units to the sender; returns its address."""
-    import json
-    from pathlib import Path
-
+    test never carries one) and mints `mint` base units to the sender; returns its address.
+    The bytecode comes through ape's project, which compiles first where nothing is built
+    yet (a fresh clone)."""
     from web3 import HTTPProvider, Web3
-
-    build = Path(__file__).resolve().parents[1] / ".build" / "__local__.json"
 
     def deploy(node, sender: str, name: str = "BscUsdLike", mint: int = 0) -> str:
         """`node`: a port on loopback, or a Web3."""
         web3 = Web3(HTTPProvider(f"http://127.0.0.1:{node}")) if isinstance(node, int) else node
-        bytecode = json.loads(build.read_text())["contractTypes"][name]["deploymentBytecode"]
+        bytecode = getattr(project, name).contract_type.deployment_bytecode.bytecode
         receipt = web3.eth.wait_for_transaction_receipt(
-            web3.eth.send_transaction({"from": sender, "data": bytecode["bytecode"]})
+            web3.eth.send_transaction({"from": sender, "data": bytecode})
         )
         token = receipt["contractAddress"]
         if mint:
