@@ -6,6 +6,12 @@ overridable from the environment as ``ITGEN_<FIELD>`` (``ITGEN_BATCH_SIZE=50``).
       batch_size: 100
       reference_patterns:          # per program, applied by attest and sign by default
         main: 'ua-\d{4}-\d{5}'
+
+The section is read and validated here (`settings`), not registered with ape as a plugin
+config: ape loads plugins only from distributions whose names begin with ``ape-``
+(``ape.plugins._utils._filter_plugins_from_dists``), and its config loading would put the
+yaml over the environment, the reverse of what is documented. The defaults live once, in
+``ItgenConfig``; ``--batch-size`` and ``--retries`` show theirs in ``--help``.
 """
 
 from __future__ import annotations
