@@ -8,15 +8,10 @@ import json
 import sys
 from pathlib import Path
 
-from shared import DONOR, REGISTRAR, refusal, setup_program, token_call, write_roster
-from shared import wallet as shared_wallet
+from shared import DONOR, REGISTRAR, refusal, setup_program, token_call, wallet, write_roster
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))  # devtools: the provider stand-in and Safe deployment
-
-
-def wallet(n: int) -> str:
-    return shared_wallet(n, 0xFACE0000)
 
 
 @contextlib.contextmanager

@@ -15,8 +15,7 @@ import time
 from pathlib import Path
 
 import pytest
-from shared import setup_program, token_call, write_roster
-from shared import wallet as shared_wallet
+from shared import setup_program, token_call, wallet, write_roster
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -62,10 +61,6 @@ def node(start_anvil, tmp_path):
     ape.journals = tmp_path / "var" / "journal"
     ape.web3 = web3_for(port)
     return ape
-
-
-def wallet(n: int) -> str:
-    return shared_wallet(n, 0xFACE0000)
 
 
 def web3_for(port: int):
