@@ -198,6 +198,7 @@ class EscrowMachine(RuleBasedStateMachine):
         """Each example starts from the escrow the test deployed (the chain restored to the
         block after it), with a copy of the model's books as they were then."""
         assert self.env.chain.blocks.head.number == self.env.ready_block
+        self.env.chain.mine()  # the restored head is as old as the snapshot: one of now
         self.escrow = self.env.escrow
         self.model = copy.deepcopy(self.env.model)
         self.w3_escrow = web3_contract(self.escrow)
@@ -436,12 +437,14 @@ class EscrowMachine(RuleBasedStateMachine):
                 self.w3_escrow.functions.removeRegistrar, account.address, sender=self.env.admin
             )
 
-    @rule(who=st.integers(0, 2), allowance=st.integers(0, 2_000), days=st.integers(1, 100))
-    def remove_then_add_back(self, who, allowance, days):
-        """The thief's hope after the drill: the removed key added back. Never (a rule of
-        its own, so that every run reaches it, not only a lucky sequence of two rules)."""
-        self.remove_registrar(who)
-        self.set_registrar(who, allowance, days, 0)
+    @rule(allowance=st.integers(0, 2_000), days=st.integers(1, 60))
+    def remove_then_add_back(self, allowance, days):
+        """The thief's hope after the drill: the removed key added back. Never. (A rule of
+        its own, so that every run reaches it; on the third registrar, so that the two who
+        attest keep working.)"""
+        self.set_registrar(2, allowance, days, 0)
+        self.remove_registrar(2)
+        self.set_registrar(2, allowance, days, 0)
 
     # ------------------------------------------------------------ reservations
 
@@ -490,7 +493,10 @@ class EscrowMachine(RuleBasedStateMachine):
         payee=st.integers(0, len(PAYEES) - 1),
     )
     def reserve_and_settle(self, student, then, payee):
-        """A student's link from reservation to its end: claimed, or cancelled."""
+        """A student's link from reservation to its end: claimed, or cancelled. (A student
+        not paid yet where there is one: the eight are soon paid by the other rules.)"""
+        unpaid = [n for n, s in enumerate(STUDENTS) if (s, 0) not in self.model.paid]
+        student = unpaid[student % len(unpaid)] if unpaid else student
         self.reserve([(student, 1, 0, student % len(CLAIM_KEYS))], 0)
         if (STUDENTS[student], 0) not in self.model.reserved:
             return
@@ -544,7 +550,9 @@ class EscrowMachine(RuleBasedStateMachine):
         signature, and a reservation already closed is skipped."""
         m = self.model
         now = self.env.chain.pending_timestamp
-        deadline = now - 1 if expired else now + DAY
+        # Expired: before the latest block, so that eth_estimateGas (run on it) and the
+        # transaction (in the next) both see it passed.
+        deadline = self.env.chain.blocks.head.timestamp - 1 if expired else now + DAY
         claims = self.claims(picks, deadline)
         ok = not m.paused and now <= m.program_end
         amounts, closed = [], set()
