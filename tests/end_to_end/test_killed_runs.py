@@ -39,12 +39,13 @@ def node(start_anvil, tmp_path):
         network: str = "ethereum:local:foundry",
         settings: dict[str, str] | None = None,
     ):
-        """`ape run ARGS`, the repository's scripts (`ape itgen` is the same click group)."""
+        """`ape run ARGS`, the repository's scripts (`ape itgen` is the same click group);
+        `settings` are ITGEN_* variables for a background run."""
         command = [shutil.which("ape") or "ape", "run", *args, "--network", network]
         if background:
             return subprocess.Popen(
-                command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                text=True,
+                command, cwd=ROOT, env={**env, **(settings or {})}, stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT, text=True,
             )  # fmt: skip
         result = subprocess.run(
             command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
