@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 import pytest
-from shared import DONOR, REGISTRAR
+from shared import DONOR, REGISTRAR, wallet, write_roster
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -55,13 +55,9 @@ def test_the_whole_program_through_bsc_testnet(start_anvil, deploy_test_token, t
     itgen("fund", "5000", "--account", "TEST::1", "--yes")
     itgen("courses", "set", "1", "--registration", "450", *admin)
     itgen("registrars", "add", REGISTRAR, "--allowance", "4000", *admin)
-    roster = work / "roster.csv"
-    roster.write_text(
-        "student_ref,payee,course,milestone\n"
-        + "".join(
-            f"T-{n},{Web3.to_checksum_address(f'0x{0xCAFE000 + n:040x}')},1,registration\n"
-            for n in range(5)
-        )
+    roster = write_roster(
+        work / "roster.csv",
+        [[f"T-{n}", wallet(n, 0xCAFE000), "1", "registration"] for n in range(5)],
     )
     itgen("attest", str(roster), "--account", "TEST::2", "--yes")
     registrar_txs = [
